@@ -1,0 +1,31 @@
+# The README's commands. Each creates .venv on first use and reinstalls when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test assignment lab lint bench format clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+## make test: lint, unit tests and every notebook under nbval (quick mode for training)
+test: $(STAMP)
+	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks
+	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m pytest
+
+## make lab: JupyterLab on the notebooks
+lab: $(STAMP)
+	$(BIN)/python -m jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks
+
+format: $(STAMP)
+	$(BIN)/python -m ruff check --fix course_utils tests notebooks benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

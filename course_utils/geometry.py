@@ -1,0 +1,112 @@
+"""Spatial arithmetic of a conv or pool layer: the lecture's W2 = (W1 - F + 2P)/S + 1.
+
+Pure Python (no NumPy, no torch): the formulas the slides write on the board, with the
+"doesn't fit" case made explicit instead of silently floored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GeometryError(ValueError):
+    """The filter does not fit the (padded) input with this stride."""
+
+
+@dataclass(frozen=True)
+class OutputGeometry:
+    """What one conv/pool setting does along one spatial axis."""
+
+    n: int
+    f: int
+    stride: int
+    padding: int
+    exact: bool  # (N - F + 2P) divisible by S: every input pixel is covered
+    size: int  # the framework's output size: floor((N - F + 2P)/S) + 1
+    ignored: int  # rows/columns of the padded input that no window reaches
+    formula: str  # the slide's formula with the numbers substituted
+
+    @property
+    def value(self) -> float:
+        """(N - F + 2P)/S + 1 as a real number (2.33 for the slide's stride 3)."""
+        return (self.n - self.f + 2 * self.padding) / self.stride + 1
+
+
+def _check(n: int, f: int, stride: int, padding: int) -> None:
+    for name, value in (("N", n), ("F", f), ("stride", stride)):
+        if int(value) != value or value < 1:
+            raise GeometryError(f"{name} must be a positive whole number, got {value!r}")
+    if int(padding) != padding or padding < 0:
+        raise GeometryError(f"padding must be a whole number >= 0, got {padding!r}")
+    if f > n + 2 * padding:
+        raise GeometryError(
+            f"a {f}x{f} filter is larger than the {n + 2 * padding}x{n + 2 * padding} padded input"
+        )
+
+
+def output_geometry(n: int, f: int, stride: int = 1, padding: int = 0) -> OutputGeometry:
+    """The lecture's output-size formula without raising: size, exactness, ignored pixels."""
+    _check(n, f, stride, padding)
+    span = n - f + 2 * padding
+    size = span // stride + 1
+    value = span / stride + 1
+    shown = f"{value:g}" if span % stride == 0 else f"{value:.2f}"
+    formula = f"({n} - {f} + 2*{padding})/{stride} + 1 = {shown}"
+    return OutputGeometry(n, f, stride, padding, span % stride == 0, size, span % stride, formula)
+
+
+def conv_output_size(n: int, f: int, stride: int = 1, padding: int = 0) -> int:
+    """(N - F + 2P)/S + 1 when the filter fits exactly; raises GeometryError ("doesn't fit!") else.
+
+    Lecture: 7x7 input, 3x3 filter -> stride 1: 5, stride 2: 3, stride 3: doesn't fit (2.33).
+    """
+    geo = output_geometry(n, f, stride, padding)
+    if not geo.exact:
+        raise GeometryError(
+            f"doesn't fit: {geo.formula} is not a whole number. Frameworks (PyTorch, TensorFlow) "
+            f"floor it to {geo.size}, ignoring the last {geo.ignored} row(s)/column(s) "
+            f"of the padded input."
+        )
+    return geo.size
+
+
+def padding_for(mode: str | int, f: int) -> int:
+    """Padding of a stride-1 layer by name: 'valid' 0, 'same' (F-1)/2, 'full' F-1.
+
+    Lecture: zero padding (F-1)/2 preserves the size: F=3 -> 1, F=5 -> 2, F=7 -> 3.
+    An even F has no symmetric 'same' padding (TensorFlow pads 0 before and 1 after).
+    """
+    if isinstance(mode, int):
+        return mode
+    if mode == "valid":
+        return 0
+    if mode == "full":
+        return f - 1
+    if mode == "same":
+        if f % 2 == 0:
+            raise GeometryError(
+                f"'same' with an even filter (F={f}) needs asymmetric padding "
+                f"({(f - 1) // 2} before, {f // 2} after); (F-1)/2 = {(f - 1) / 2} is not whole"
+            )
+        return (f - 1) // 2
+    raise GeometryError(f"padding must be an int or 'valid', 'same', 'full', got {mode!r}")
+
+
+def conv_params(f: int, d_in: int, k: int, bias: bool = True) -> int:
+    """Parameters of a conv layer: (F*F*D1)*K weights + K biases.
+
+    Lecture: 10 5x5 filters on a 32x32x3 input -> 5*5*3 + 1 = 76 per filter, 760 in all.
+    """
+    return (f * f * d_in + (1 if bias else 0)) * k
+
+
+def paddings_that_fit(n: int, f: int, stride: int, max_padding: int | None = None) -> list[int]:
+    """Every padding P <= max_padding (default F-1) for which the filter fits exactly.
+
+    Lecture: "F = 5, S = 2, P = ? (whatever fits)".
+    """
+    limit = f - 1 if max_padding is None else max_padding
+    return [
+        p for p in range(limit + 1)
+        if f <= n + 2 * p and (n - f + 2 * p) % stride == 0
+    ]
