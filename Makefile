@@ -17,6 +17,14 @@ test: $(STAMP)
 	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks
 	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m pytest
 
+## make assignment: the lecture's programming task (3 optimizers x 10 epochs), results in results/
+assignment: $(STAMP)
+	$(BIN)/python -m course_utils.assignment $(ARGS)
+
+## make bench: training speed of the reference loop vs course_utils' engine, side by side
+bench: $(STAMP)
+	$(BIN)/python benchmarks/train_speed.py $(ARGS)
+
 ## make lab: JupyterLab on the notebooks
 lab: $(STAMP)
 	$(BIN)/python -m jupyter lab notebooks/
