@@ -110,3 +110,25 @@ def paddings_that_fit(n: int, f: int, stride: int, max_padding: int | None = Non
         p for p in range(limit + 1)
         if f <= n + 2 * p and (n - f + 2 * p) % stride == 0
     ]
+
+
+def padding_pair(mode: str | int, f: int) -> tuple[int, int]:
+    """Zero padding (before, after) of one axis for 'valid', 'same', 'full' or an int.
+
+    Like `padding_for`, but 'same' with an even F gives the asymmetric padding that TensorFlow
+    and PyTorch's padding='same' use: (F-1)//2 before, F//2 after (F=2 -> (0, 1)).
+    """
+    if mode == "same" and f % 2 == 0:
+        return (f - 1) // 2, f // 2
+    p = padding_for(mode, f)
+    if int(p) != p or p < 0:
+        raise GeometryError(f"padding must be a whole number >= 0, got {p!r}")
+    return p, p
+
+
+def window_starts(n: int, f: int, stride: int = 1, padding: int = 0) -> list[int]:
+    """Where each window starts along one axis of the padded input (0 = first padded pixel).
+
+    Lecture: 7x7 input, 3x3 filter, stride 2 -> windows at 0, 2, 4 (a 3x3 output).
+    """
+    return [i * stride for i in range(output_geometry(n, f, stride, padding).size)]

@@ -1,0 +1,86 @@
+"""course_utils.geometry against the lecture's numbers and against torch's layer shapes."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from course_utils.geometry import (
+    GeometryError,
+    conv_output_size,
+    conv_params,
+    output_geometry,
+    padding_for,
+    padding_pair,
+    paddings_that_fit,
+    window_starts,
+)
+
+
+def test_lecture_spatial_examples():
+    assert [conv_output_size(7, 3, s) for s in (1, 2)] == [(7 - 3) // s + 1 for s in (1, 2)]
+    with pytest.raises(GeometryError, match=r"doesn't fit: \(7 - 3 \+ 2\*0\)/3 \+ 1 = 2.33") as e:
+        conv_output_size(7, 3, 3)
+    assert "floor it to 2" in str(e.value) and isinstance(e.value, ValueError)
+    assert conv_output_size(7, 3, 1, 1) == 7
+    assert conv_output_size(32, 5, 1, 2) == 32
+    assert conv_output_size(227, 11, 4) == 55 and conv_output_size(55, 3, 2) == 27
+
+
+def test_same_padding_preserves_size_and_even_f_is_asymmetric():
+    assert [padding_for("same", f) for f in (3, 5, 7)] == [1, 2, 3]
+    for f in (1, 3, 5, 7):
+        assert conv_output_size(9, f, 1, padding_for("same", f)) == 9
+    assert padding_pair("same", 2) == (0, 1) and padding_pair("same", 4) == (1, 2)
+    assert padding_pair("valid", 4) == (0, 0) and padding_pair("full", 4) == (3, 3)
+    assert padding_pair(2, 5) == (2, 2)
+    with pytest.raises(GeometryError):
+        padding_pair(-1, 3)
+
+
+def test_parameters_and_window_starts():
+    assert conv_params(5, 3, 10) == 760 and conv_params(5, 3, 1) == 76
+    assert conv_params(11, 3, 96, bias=False) == 34848
+    assert window_starts(7, 3, 2) == [0, 2, 4]
+    assert window_starts(7, 3, 3) == [0, 3]  # the floor: the last column is never reached
+
+
+def test_whatever_fits():
+    """F=5, S=2, P=? : an even N never fits (N - 5 + 2P is odd), an odd N fits any P."""
+    assert paddings_that_fit(32, 5, 2) == []
+    assert paddings_that_fit(33, 5, 2) == [0, 1, 2, 3, 4]
+    assert paddings_that_fit(7, 3, 3) == [1]
+    for n, f, s in [(33, 5, 2), (7, 3, 3), (10, 4, 3)]:
+        for p in range(f):
+            if p in paddings_that_fit(n, f, s):
+                conv_output_size(n, f, s, p)
+            else:
+                with pytest.raises(GeometryError):
+                    conv_output_size(n, f, s, p)
+
+
+@st.composite
+def settings_nfsp(draw):
+    f = draw(st.integers(1, 7))
+    p = draw(st.integers(0, f - 1))
+    n = draw(st.integers(max(1, f - 2 * p), 20))
+    return n, f, draw(st.integers(1, 4)), p
+
+
+@settings(max_examples=60, deadline=None)
+@given(settings_nfsp())
+def test_geometry_agrees_with_torch_conv_and_pool_shapes(nfsp):
+    n, f, s, p = nfsp
+    x = torch.zeros(1, 1, n, n)
+    conv = nn.Conv2d(1, 1, f, stride=s, padding=p)(x).shape[-1]
+    geo = output_geometry(n, f, s, p)
+    assert geo.size == conv and len(window_starts(n, f, s, p)) == conv
+    if 2 * p <= f:  # torch's pooling allows padding up to half the window
+        assert nn.MaxPool2d(f, stride=s, padding=p)(x).shape[-1] == geo.size
+    if geo.exact:
+        assert conv_output_size(n, f, s, p) == conv == geo.value
+    else:
+        with pytest.raises(GeometryError, match=f"floor it to {conv},"):
+            conv_output_size(n, f, s, p)
+        assert geo.ignored == (n - f + 2 * p) - (conv - 1) * s > 0
