@@ -6,12 +6,195 @@ section 2 draws the programming task's results (loss curves, accuracy, confusion
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import animation
+
+from course_utils.geometry import output_geometry, padding_pair, window_starts
+from course_utils.ops import avg_pool2d, conv2d, max_pool2d
 
 # ---------------------------------------------------------------------------------------------
 # 1. Slide figures: numeric grids, windows, padding, animation
 # ---------------------------------------------------------------------------------------------
+
+# Frames of a window sliding over a grid: convolution (kernel) or pooling (max/avg).
+# Colours: the window orange, zero padding grey and hatched, output cells filled in blue.
+WINDOW_COLOR = "#ff7f0e"
+PAD_COLOR = "#d9d9d9"
+OUT_COLOR = "#c6dbef"
+
+
+def draw_grid(ax, values, *, window=None, padding: int = 0, title: str = "",
+              shown=None, fmt: str = "{:g}", cell_color: str = "white") -> None:
+    """A numeric grid as on the slides: `window` = (row, col, height, width) outlined,
+    the outer `padding` rings drawn as zero padding, cells outside `shown` left blank."""
+    values = np.asarray(values, dtype=float)
+    rows, cols = values.shape
+    for r in range(rows):
+        for c in range(cols):
+            is_pad = min(r, c, rows - 1 - r, cols - 1 - c) < padding
+            visible = shown is None or shown[r, c]
+            face = PAD_COLOR if is_pad else (cell_color if visible else "white")
+            ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=face, edgecolor="#888",
+                                       hatch="//" if is_pad else None, lw=0.8))
+            if visible:
+                ax.text(c + 0.5, r + 0.5, fmt.format(values[r, c]), ha="center",
+                        va="center", fontsize=9, color="#666" if is_pad else "black")
+    if window is not None:
+        r, c, h, w = window
+        ax.add_patch(plt.Rectangle((c, r), w, h, fill=False, edgecolor=WINDOW_COLOR, lw=3))
+    ax.set_xlim(-0.1, cols + 0.1)
+    ax.set_ylim(rows + 0.1, -0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title, fontsize=10)
+
+
+def _sliding_steps(x, kernel, pool: int | None, op: str, stride: int, padding):
+    """The padded input, the output and, per output cell, (row, col, explanation)."""
+    x = np.asarray(x, dtype=float)
+    if kernel is not None:
+        f = np.asarray(kernel).shape[0]
+        before, after = padding_pair(padding, f)
+        out = conv2d(x, kernel, stride=stride, padding=(before, after))
+    else:
+        f, before, after = pool, 0, 0
+        out = (max_pool2d if op == "max" else avg_pool2d)(x, pool, stride)
+    padded = np.pad(x, (before, after))
+    steps = []
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            window = padded[i * stride:i * stride + f, j * stride:j * stride + f]
+            if kernel is not None:
+                terms = " + ".join(f"{a:g}*{b:g}" for a, b in
+                                   zip(window.ravel(), np.ravel(kernel), strict=True))
+                text = f"{terms} = {out[i, j]:g}"
+            else:
+                text = f"{op}({', '.join(f'{v:g}' for v in window.ravel())}) = {out[i, j]:g}"
+            steps.append((i, j, text))
+    return padded, f, before, out, steps
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    return "\n".join(textwrap.wrap(text, width)) if len(text) > width else text
+
+
+def sliding_figure(x, kernel=None, *, pool: int | None = None, op: str = "max",
+                   stride: int = 1, padding=0, step: int = 0, fig=None):
+    """One step of the slide's "slide over the image, computing dot products":
+    input with the window highlighted, the kernel (or pool size), the output filling in.
+
+    Lecture: the 5x5 image with the 3x3 kernel -> 51 at step 0; max pool 2x2/2 -> [[9,7],[8,6]].
+    """
+    padded, f, pad, out, steps = _sliding_steps(x, kernel, pool, op, stride, padding)
+    i, j, text = steps[step]
+    shown = np.zeros(out.shape, bool)
+    shown.ravel()[:step + 1] = True
+    panels = 3 if kernel is not None else 2
+    if fig is None:
+        fig = plt.figure(figsize=(2.6 * panels, 2.9))
+    fig.clear()
+    axes = fig.subplots(1, panels, gridspec_kw={"width_ratios": [padded.shape[1], f,
+                                                                 out.shape[1]][-panels:]}
+                        if kernel is not None else None)
+    draw_grid(axes[0], padded, window=(i * stride, j * stride, f, f), padding=pad,
+              title=f"input{f' (padding {pad})' if pad else ''}, stride {stride}")
+    if kernel is not None:
+        draw_grid(axes[1], kernel, title="kernel", cell_color="#fdd0a2")
+    label = "feature map" if kernel is not None else f"{op} pool {f}x{f}"
+    draw_grid(axes[-1], out, shown=shown, cell_color=OUT_COLOR, title=label,
+              window=(i, j, 1, 1))
+    fig.suptitle(_wrap(f"step {step + 1}/{len(steps)}: {text}"), fontsize=8, y=0.08,
+                 va="bottom")
+    fig.subplots_adjust(bottom=0.2, top=0.88, wspace=0.25)
+    return fig
+
+
+def filmstrip(x, kernel=None, *, pool: int | None = None, op: str = "max", stride: int = 1,
+              padding=0, steps=None, dpi: int = 60):
+    """Static overview of the sliding window (a PNG that GitHub's notebook view shows too):
+    the window and the output after each of `steps` (default: every step, at most 9)."""
+    *_, all_steps = _sliding_steps(x, kernel, pool, op, stride, padding)
+    steps = list(range(min(9, len(all_steps)))) if steps is None else list(steps)
+    padded, f, pad, out, _ = _sliding_steps(x, kernel, pool, op, stride, padding)
+    fig, axes = plt.subplots(2, len(steps), figsize=(1.3 * len(steps), 2.6), dpi=dpi,
+                             gridspec_kw={"height_ratios": [padded.shape[0], out.shape[0]]})
+    axes = np.asarray(axes).reshape(2, -1)
+    for col, step in enumerate(steps):
+        i, j, _ = all_steps[step]
+        shown = np.zeros(out.shape, bool)
+        shown.ravel()[:step + 1] = True
+        draw_grid(axes[0, col], padded, window=(i * stride, j * stride, f, f), padding=pad,
+                  title=f"step {step + 1}")
+        draw_grid(axes[1, col], out, shown=shown, cell_color=OUT_COLOR, window=(i, j, 1, 1))
+    fig.tight_layout()
+    return fig
+
+
+def sliding_animation(x, kernel=None, *, pool: int | None = None, op: str = "max",
+                      stride: int = 1, padding=0, dpi: int = 55, interval: int = 900):
+    """The window sliding step by step as a matplotlib animation; `.to_jshtml()` plays it in
+    JupyterLab and Colab without a kernel (see `show_sliding`)."""
+    *_, steps = _sliding_steps(x, kernel, pool, op, stride, padding)
+    fig = plt.figure(figsize=(7.5 if kernel is not None else 5, 2.9), dpi=dpi)
+
+    def frame(step):
+        sliding_figure(x, kernel, pool=pool, op=op, stride=stride, padding=padding,
+                       step=step, fig=fig)
+
+    anim = animation.FuncAnimation(fig, frame, frames=len(steps), interval=interval)
+    plt.close(fig)
+    return anim
+
+
+def show_sliding(x, kernel=None, *, pool: int | None = None, op: str = "max", stride: int = 1,
+                 padding=0):
+    """Display the sliding window twice: a static filmstrip (for GitHub's static view) and
+    a player with play/step buttons (JupyterLab, Colab). Returns the HTML of the player."""
+    from IPython.display import HTML, display
+
+    strip = filmstrip(x, kernel, pool=pool, op=op, stride=stride, padding=padding)
+    display(strip)
+    plt.close(strip)
+    player = sliding_animation(x, kernel, pool=pool, op=op, stride=stride,
+                               padding=padding).to_jshtml(default_mode="once")
+    display(HTML(player))
+    return player
+
+
+def window_positions(n: int, f: int, stride: int = 1, padding: int = 0, ax=None):
+    """All window positions along a row of the padded N x N input, as on the
+    "closer look at spatial dimensions" slides; pixels no window reaches are marked red.
+
+    Lecture: 7x7 input, 3x3 filter: stride 1 -> 5, stride 2 -> 3, stride 3 -> doesn't fit.
+    """
+    geo = output_geometry(n, f, stride, padding)
+    size = n + 2 * padding
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.32 * size + 0.6, 0.32 * size + 0.9))
+    reached = np.zeros((size, size), bool)
+    for r in window_starts(n, f, stride, padding):
+        for c in window_starts(n, f, stride, padding):
+            reached[r:r + f, c:c + f] = True
+    for r in range(size):
+        for c in range(size):
+            is_pad = min(r, c, size - 1 - r, size - 1 - c) < padding
+            face = PAD_COLOR if is_pad else ("white" if reached[r, c] else "#f4a6a6")
+            ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=face, edgecolor="#999",
+                                       hatch="//" if is_pad else None, lw=0.6))
+    for k, start in enumerate(window_starts(n, f, stride, padding)):
+        inset = 0.08 + 0.06 * (k % 3)
+        ax.add_patch(plt.Rectangle((start + inset, inset), f - 2 * inset, f - 2 * inset,
+                                   fill=False, edgecolor=plt.cm.tab10(k % 10), lw=2))
+    verdict = f"{geo.size}x{geo.size} output" if geo.exact else "doesn't fit!"
+    ax.set_title(f"N={n}, F={f}, S={stride}, P={padding}\n{geo.formula}\n{verdict}", fontsize=9)
+    ax.set_xlim(-0.1, size + 0.1)
+    ax.set_ylim(size + 0.1, -0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
 
 
 # ---------------------------------------------------------------------------------------------
