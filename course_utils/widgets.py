@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import ipywidgets as w
 
+from course_utils.geometry import GeometryError, conv_params, output_geometry, padding_pair
+
 CORRECT = "✓ Correct"
 NOT_QUITE = "✗ Not quite"
 
@@ -143,3 +145,176 @@ def quiz(question: str, answer, tolerance: float = 0.0, explanation: str = "",
     after a correct answer, `hint` after a wrong one.
     """
     return Quiz(question, answer, tolerance, explanation, hint)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conv explorer: N, F, S, P sliders -> the slide's formula, output size and parameter count
+# ---------------------------------------------------------------------------------------------
+
+MODES = ("custom", "valid", "same", "full")
+MAX_N, MAX_F, MAX_STRIDE = 32, 11, 5
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What one setting of the conv layer does, as the explorer shows it."""
+
+    fits: bool  # the filter fits exactly: the slide's formula gives a whole number
+    size: int | None  # the output size frameworks use (floored), None if the filter is too big
+    padding: tuple[int, int]  # zero padding (before, after) along each axis
+    formula: str  # the slide's formula with the numbers substituted
+    result: str  # one line: "Output: 5 x 5 x 10" or "doesn't fit! ..."
+    params: int  # F*F*D1*K weights + K biases
+    params_formula: str  # "(5*5*3)*10 weights + 10 biases = 760"
+
+    @property
+    def text(self) -> str:
+        """The whole explanation as plain text (the fallback where widgets cannot render)."""
+        return f"{self.formula}\n{self.result}\nParameters: {self.params_formula}"
+
+
+def explain(n: int, f: int, stride: int = 1, padding: int | str = 0, d_in: int = 3,
+            k: int = 10) -> Explanation:
+    """The conv-layer summary slide for one setting: W2 = (W1 - F + 2P)/S + 1, D2 = K,
+    (F*F*D1)*K weights + K biases. `padding` is an int or 'valid'/'same'/'full'.
+
+    Never raises for sizes the sliders can reach: a filter that does not fit is explained.
+    """
+    params = conv_params(f, d_in, k)
+    weights = f"({f}*{f}*{d_in})*{k} weights + {k} biases = {params:,}"
+    try:
+        before, after = padding_pair(padding, f)
+        if before == after:
+            geo = output_geometry(n, f, stride, before)
+            formula = f"W2 = (W1 - F + 2P)/S + 1 = {geo.formula}"
+        else:  # 'same' with an even F pads one more pixel after than before
+            geo = output_geometry(n + before + after, f, stride, 0)
+            shown = f"{geo.value:g}" if geo.exact else f"{geo.value:.2f}"
+            formula = (f"W2 = (W1 - F + P_before + P_after)/S + 1 = "
+                       f"({n} - {f} + {before} + {after})/{stride} + 1 = {shown}")
+    except GeometryError as error:
+        return Explanation(False, None, (0, 0), "W2 = (W1 - F + 2P)/S + 1", f"✗ {error}",
+                           params, weights)
+    if geo.exact:
+        result = f"Output: {geo.size} x {geo.size} x {k}"
+    else:
+        result = (f"doesn't fit! cannot apply a {f}x{f} filter on a {n}x{n} input with stride "
+                  f"{stride} and padding {before}. Frameworks floor it to {geo.size} x "
+                  f"{geo.size} x {k}, ignoring the last {geo.ignored} row(s)/column(s).")
+    return Explanation(geo.exact, geo.size, (before, after), formula, result, params, weights)
+
+
+def positions_svg(n: int, f: int, stride: int, padding: tuple[int, int],
+                  width: int = 300) -> str:
+    """An SVG of the padded input: padding grey, one dot per window position (= per output
+    pixel), the first window orange, the last one blue, pixels no window reaches red."""
+    before, after = padding
+    size = n + before + after
+    cell = max(4, min(24, width // max(size, 1)))
+    starts = list(range(0, size - f + 1, stride))  # the floor: frameworks drop the rest
+    reached = set()
+    for r in starts:
+        reached.update(range(r, r + f))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size * cell + 2}" '
+             f'height="{size * cell + 2}">']
+    for r in range(size):
+        for c in range(size):
+            pad = not (before <= r < before + n and before <= c < before + n)
+            hit = r in reached and c in reached
+            color = "#d9d9d9" if pad else ("#ffffff" if hit else "#f4a6a6")
+            parts.append(f'<rect x="{c * cell + 1}" y="{r * cell + 1}" width="{cell}" '
+                         f'height="{cell}" fill="{color}" stroke="#999" stroke-width="0.5"/>')
+    for r in starts:
+        for c in starts:
+            parts.append(f'<circle cx="{(c + f / 2) * cell + 1}" cy="{(r + f / 2) * cell + 1}" '
+                         f'r="{max(1.5, cell / 6)}" fill="#333"/>')
+    for start, color in ((starts[:1], "#ff7f0e"), (starts[-1:], "#1f77b4")):
+        for s in start:
+            parts.append(f'<rect x="{s * cell + 1}" y="{s * cell + 1}" width="{f * cell}" '
+                         f'height="{f * cell}" fill="none" stroke="{color}" stroke-width="3"/>')
+    return "".join(parts) + "</svg>"
+
+
+class ConvExplorer(w.VBox):
+    """Sliders for N, F, stride, padding (or valid/same/full), D1 and K; shows the window
+    positions on the padded grid, the formula with the numbers, output size and parameters."""
+
+    def __init__(self, n: int = 7, f: int = 3, stride: int = 1, padding: int = 0,
+                 mode: str = "custom", d_in: int = 3, k: int = 10):
+        style = {"description_width": "60px"}
+        self.n = w.IntSlider(n, 1, MAX_N, description="N", style=style)
+        self.f = w.IntSlider(f, 1, MAX_F, description="F", style=style)
+        self.stride = w.IntSlider(stride, 1, MAX_STRIDE, description="stride", style=style)
+        self.padding = w.IntSlider(padding, 0, MAX_F - 1, description="padding", style=style)
+        self.mode = w.ToggleButtons(options=MODES, value=mode, description="mode",
+                                    style=style)
+        self.d_in = w.IntSlider(d_in, 1, 64, description="D1", style=style)
+        self.k = w.IntSlider(k, 1, 128, description="K", style=style)
+        self.drawing = w.HTML()
+        self.formula = w.HTML()
+        self.result = w.HTML()
+        self.params = w.HTML()
+        for widget, name in ((self.drawing, "drawing"), (self.formula, "formula"),
+                             (self.result, "result"), (self.params, "params")):
+            widget.add_class(f"conv-explorer-{name}")
+        self.sliders = {"N": self.n, "F": self.f, "stride": self.stride,
+                        "padding": self.padding, "D1": self.d_in, "K": self.k}
+        self._busy = False
+        for control in (*self.sliders.values(), self.mode):
+            control.observe(self._update, names="value")
+        controls = w.VBox([self.mode, *self.sliders.values()])
+        super().__init__([w.HBox([controls, self.drawing]), self.formula, self.result,
+                          self.params])
+        self.add_class("conv-explorer")
+        self._update()
+
+    def _fit_ranges(self) -> None:
+        # Sensible ranges: P <= F-1 and F <= N + 2P; the named modes fix P from F.
+        if self.mode.value != "custom":
+            self.padding.value = padding_pair(self.mode.value, self.f.value)[0]
+        self.padding.disabled = self.mode.value != "custom"
+        self.padding.max = max(0, self.f.value - 1)
+        if self.mode.value in ("custom", "valid"):
+            self.f.max = min(MAX_F, self.n.value + 2 * self.padding.value)
+        else:
+            self.f.max = MAX_F
+
+    def _update(self, _change=None) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            for _ in range(3):  # clamping one slider can move another: settle, then draw
+                self._fit_ranges()
+        finally:
+            self._busy = False
+        self.explanation = explain(*self.settings)
+        e = self.explanation
+        self.formula.value = f"<code>{html.escape(e.formula)}</code>"
+        color = "green" if e.fits else "#b00020"
+        self.result.value = f'<b style="color:{color}">{html.escape(e.result, quote=False)}</b>'
+        self.params.value = f"Parameters: <code>{html.escape(e.params_formula)}</code>"
+        self.drawing.value = (positions_svg(self.n.value, self.f.value, self.stride.value,
+                                            e.padding) if e.size is not None else "")
+
+    @property
+    def settings(self) -> tuple[int, int, int, int | str, int, int]:
+        """(N, F, stride, padding, D1, K) as `explain` takes them."""
+        padding = self.padding.value if self.mode.value == "custom" else self.mode.value
+        return (self.n.value, self.f.value, self.stride.value, padding, self.d_in.value,
+                self.k.value)
+
+    @property
+    def output_text(self) -> str:
+        """What the explorer shows, as plain text."""
+        return self.explanation.text
+
+    def __repr__(self) -> str:  # the text/plain fallback where widgets cannot render
+        return "Conv explorer (move the sliders in a live notebook)\n" + self.output_text
+
+
+def conv_explorer(n: int = 7, f: int = 3, stride: int = 1, padding: int = 0,
+                  mode: str = "custom", d_in: int = 3, k: int = 10) -> ConvExplorer:
+    """The conv-layer summary slide as sliders: W2 = (W1 - F + 2P)/S + 1, D2 = K and
+    (F*F*D1)*K + K parameters, with the window positions drawn on the padded input."""
+    return ConvExplorer(n, f, stride, padding, mode, d_in, k)

@@ -1,8 +1,11 @@
 """Widgets driven programmatically: the quiz's checking logic and the conv explorer's state."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from course_utils.widgets import CORRECT, NOT_QUITE, check_answer, quiz
+from course_utils.geometry import conv_output_size
+from course_utils.widgets import CORRECT, NOT_QUITE, check_answer, conv_explorer, explain, quiz
 
 
 @pytest.mark.parametrize("typed", ["55x55x96", "55 x 55 x 96", "55×55×96", "[55, 55, 96]",
@@ -59,3 +62,71 @@ def test_quiz_button_and_typing_check_the_box():
     q.check_button.click()
     assert NOT_QUITE in q.feedback.value
     assert "Parameters?" in repr(q)  # plain-text fallback
+
+
+# ---------------------------------------------------------------------------------------------
+# conv_explorer
+# ---------------------------------------------------------------------------------------------
+def test_explorer_follows_the_stride_slides():
+    e = conv_explorer(n=7, f=3)
+    shown = []
+    for stride in (1, 2, 3):
+        e.sliders["stride"].value = stride
+        shown.append(e.result.value)
+    assert "Output: 5 x 5 x 10" in shown[0] and "Output: 3 x 3 x 10" in shown[1]
+    assert "doesn't fit!" in shown[2] and "floor it to 2 x 2" in shown[2]
+    assert "(7 - 3 + 2*0)/3 + 1 = 2.33" in e.formula.value
+    assert e.drawing.value.startswith("<svg") and e.drawing.value.count("<circle") == 4
+    e.sliders["padding"].value = 1
+    assert "Output: 3 x 3" in e.result.value and "(7 - 3 + 2*1)/3 + 1 = 3" in e.output_text
+
+
+def test_explorer_parameters_and_css_hooks():
+    e = conv_explorer(n=32, f=5, padding=2, d_in=3, k=10)
+    assert "Output: 32 x 32 x 10" in e.result.value and "= 760" in e.params.value
+    assert "conv-explorer-result" in e.result._dom_classes
+    assert [s.description for s in e.sliders.values()][:4] == ["N", "F", "stride", "padding"]
+    e.sliders["K"].value = 1
+    assert "= 76" in e.params.value
+
+
+def test_explorer_modes_set_the_padding_and_keep_the_size():
+    e = conv_explorer(n=9, f=5)
+    e.mode.value = "same"
+    assert e.padding.value == 2 and e.padding.disabled and "Output: 9 x 9" in e.result.value
+    e.f.value = 4  # even F: asymmetric (1 before, 2 after)
+    assert "Output: 9 x 9" in e.result.value and "+ 1 + 2)" in e.output_text
+    e.mode.value = "full"
+    assert e.padding.value == 3 and "Output: 12 x 12" in e.result.value
+    e.mode.value = "valid"
+    assert e.padding.value == 0 and "Output: 6 x 6" in e.result.value
+    e.mode.value = "custom"
+    assert not e.padding.disabled
+
+
+def test_explorer_ranges_follow_each_other():
+    e = conv_explorer(n=7, f=5, padding=4)
+    assert e.padding.max == 4
+    e.f.value = 2
+    assert e.padding.max == 1 and e.padding.value == 1
+    e.n.value = 1
+    assert e.f.max == 3 and e.f.value == 2
+    e.padding.value = 0
+    assert e.f.max == 1 and e.f.value == 1 and "Output: 1 x 1" in e.result.value
+
+
+def test_explorer_repr_is_a_plain_text_fallback():
+    text = repr(conv_explorer(n=7, f=3, stride=2))
+    assert "Output: 3 x 3 x 10" in text and "Parameters" in text
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 32), st.integers(1, 11), st.integers(1, 5), st.integers(0, 10))
+def test_explain_never_raises_and_agrees_with_geometry(n, f, s, p):
+    e = explain(n, f, s, p)
+    if f > n + 2 * p:
+        assert e.size is None and not e.fits and "larger" in e.result
+    elif e.fits:
+        assert e.result.startswith(f"Output: {conv_output_size(n, f, s, p)} x")
+    else:
+        assert e.result.startswith("doesn't fit!")
