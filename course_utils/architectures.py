@@ -13,6 +13,7 @@ The arithmetic is pure Python. ``to_torch`` (which imports torch lazily) builds 
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -164,6 +165,8 @@ class Row:
     exact: bool = True  # False where the framework floors (N - F + 2P)/S + 1
     depth: int = 0  # 0: a layer of the network, 1+: inside a composite block
     stored: bool = True  # whether the output is a tensor of its own (counted in memory)
+    label: str = ""  # the VGG slide's short name: CONV3-64, POOL2, FC
+    weights_formula: str = ""  # (3*3*64)*128 for a conv, 7*7*512*4096 for a FC
 
     @property
     def params(self) -> int:
@@ -252,8 +255,10 @@ def _rows(layer, shape: Shape, name: str, depth: int) -> list[Row]:
         weights = layer.f * layer.f * (d // layer.groups) * layer.k
         what = (f"{layer.k} {layer.f}x{layer.f} /{layer.stride} {_pad_text(layer, before, after)}"
                 + (f", {layer.groups} groups" if layer.groups > 1 else "") + _act_text(layer.act))
+        formula = f"({layer.f}*{layer.f}*{d // layer.groups})*{layer.k}"
         return [Row(name, what, (ho, wo, layer.k), weights, layer.k if layer.bias else 0,
-                    ho * wo * weights, fit, exact_h and exact_w, depth)]
+                    ho * wo * weights, fit, exact_h and exact_w, depth,
+                    label=f"CONV{layer.f}-{layer.k}", weights_formula=formula)]
     if isinstance(layer, Pool):
         h, w, d = _spatial(shape, name)
         stride = layer.stride or layer.f
@@ -265,7 +270,8 @@ def _rows(layer, shape: Shape, name: str, depth: int) -> list[Row]:
         wo, exact_w, _ = _fit(w, layer.f, stride, layer.padding, layer.padding)
         pad = f" pad {layer.padding}" if layer.padding else ""
         what = f"{layer.kind} {layer.f}x{layer.f} /{stride}{pad}"
-        return [Row(name, what, (ho, wo, d), fit=fit, exact=exact_h and exact_w, depth=depth)]
+        return [Row(name, what, (ho, wo, d), fit=fit, exact=exact_h and exact_w, depth=depth,
+                    label=f"POOL{layer.f}")]
     if isinstance(layer, AdaptiveAvgPool):
         _, _, d = _spatial(shape, name)
         return [Row(name, f"adaptive avg -> {layer.size[0]}x{layer.size[1]}",
@@ -281,8 +287,10 @@ def _rows(layer, shape: Shape, name: str, depth: int) -> list[Row]:
     if isinstance(layer, FC):
         n_in = _volume(shape)
         weights = n_in * layer.units
+        formula = "*".join(str(n) for n in shape) + f"*{layer.units}"
         return [Row(name, f"{layer.units} neurons{_act_text(layer.act)}", (layer.units,),
-                    weights, layer.units if layer.bias else 0, weights, depth=depth)]
+                    weights, layer.units if layer.bias else 0, weights, depth=depth,
+                    label="FC", weights_formula=formula)]
     if isinstance(layer, Activation):
         _act_text(layer.kind)
         return [Row(name, layer.kind, shape, depth=depth)]
@@ -352,15 +360,15 @@ def _residual_rows(block: Residual, shape: Shape, name: str, depth: int) -> list
 # ---------------------------------------------------------------------------------------------
 
 
-def human(n: float) -> str:
-    """Slide-style short number: 150,528 -> '150K', 3,211,264 -> '3.2M' (decimal units)."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(n) >= size:
-            value = n / size
-            digits = 1 if value < 10 else 0
-            text = f"{value:.{digits}f}".removesuffix(".0")
-            return text + unit
-    return f"{n:g}"
+def human(n: float, digits: int = 2) -> str:
+    """Slide-style short number to ``digits`` significant figures: 150,528 -> '150K', 3.2M."""
+    if n == 0:
+        return "0"
+    rounded = round(n, digits - 1 - math.floor(math.log10(abs(n))))
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3), ("", 1)):
+        if abs(rounded) >= size or not unit:
+            return f"{rounded / size:g}{unit}"
+    raise AssertionError("unreachable")
 
 
 def human_bytes(n: int) -> str:
@@ -445,9 +453,9 @@ class LayerTable:
 
     def _summary(self) -> str:
         lines = [
-            f"{self.network.name}: {self.params:,} parameters ({human(self.params)}; "
+            f"{self.network.name}: {self.params:,} parameters ({human(self.params, 3)}; "
             f"{self.weights:,} weights + {self.biases:,} biases), "
-            f"{self.macs:,} mult-adds ({human(self.macs)}) per image,",
+            f"{self.macs:,} mult-adds ({human(self.macs, 3)}) per image,",
             f"activations {self.values:,} values = {human_bytes(self.bytes)} per image forward "
             f"(about x2 = {human_bytes(2 * self.bytes)} with the backward pass)",
         ]
@@ -481,6 +489,22 @@ class LayerTable:
         return (f"<table><thead>{tr(list(self.HEADER), 'th')}</thead><tbody>{''.join(body)}"
                 f"</tbody></table><p>{summary}</p>")
 
+    def listing(self) -> str:
+        """The VGG slide's listing: one line per layer with its memory and weights formulas."""
+        lines = []
+        for row in self._shown():
+            shape = "x".join(str(n) for n in (row.shape if len(row.shape) == 3
+                                              else (1, 1, *row.shape)))
+            memory = "*".join(str(n) for n in row.shape)
+            memory = f"{memory}={human(row.values)}" if len(row.shape) > 1 else memory
+            params = f"{row.weights_formula} = {row.weights:,}" if row.weights_formula else "0"
+            lines.append(f"{row.label or row.name}: [{shape}]  memory: {memory}  params: {params}")
+        lines.append(f"TOTAL memory: {human(self.values)} * 4 bytes ~= {human_bytes(self.bytes)}"
+                     " / image (forward only; ~x2 with backward)")
+        lines.append(f"TOTAL params: {human(self.weights)} weights ({self.weights:,}) "
+                     f"+ {self.biases:,} biases = {self.params:,}")
+        return "\n".join(lines)
+
     def to_markdown(self) -> str:
         """The table as GitHub Markdown (for the README or a markdown cell)."""
         lines = ["| " + " | ".join(self.HEADER) + " |",
@@ -493,7 +517,7 @@ class LayerTable:
 def layer_table(network: Network) -> LayerTable:
     """The per-layer table of the AlexNet/VGG slides: output volume, memory, params, mult-adds."""
     h, w, d = network.input_shape
-    rows = [Row("INPUT", "image", (h, w, d))]
+    rows = [Row("INPUT", "image", (h, w, d), label="INPUT")]
     shape: Shape = (h, w, d)
     counters: dict[str, int] = {}
     for layer in network.layers:
@@ -638,3 +662,184 @@ def assignment_cnn() -> Network:
         Dropout(0.5, name="DROPOUT2"),
         FC(10, act="softmax", name="FC2"),
     ), note="Programming task (last slide); 28x28x1 MNIST input")
+
+
+def lenet5() -> Network:
+    """LeNet-5 as on the slide: [CONV-POOL-CONV-POOL-CONV-FC], 5x5 convs /1, 2x2 pools /2, 32x32.
+
+    Every C3 filter sees all 6 maps here (the 1998 paper wired only some of them).
+    """
+    return Network("LeNet-5", (32, 32, 1), (
+        Conv(6, 5, act="tanh", name="C1"),
+        Pool(2, kind="avg", name="S2"),
+        Conv(16, 5, act="tanh", name="C3"),
+        Pool(2, kind="avg", name="S4"),
+        Conv(120, 5, act="tanh", name="C5"),
+        FC(84, act="tanh", name="F6"),
+        FC(10, name="OUTPUT"),
+    ), note="LeCun et al., 1998; tested on MNIST")
+
+
+def alexnet(towers: int = 1) -> Network:
+    """AlexNet as on the slide (227x227x3, simplified single tower, NORM1/NORM2): 62,378,344.
+
+    ``towers=2`` is the paper's two-GPU net: CONV2, CONV4, CONV5 only see their own GPU's half
+    of the maps (``groups=2``), which gives the paper's "60 million parameters".
+    """
+    return Network("AlexNet" + (" (paper, 2 GPUs)" if towers == 2 else ""), (227, 227, 3), (
+        Conv(96, 11, stride=4, padding=0, act="relu", name="CONV1"),
+        Pool(3, stride=2, name="POOL1"),
+        LRN(name="NORM1"),
+        Conv(256, 5, padding=2, act="relu", groups=towers, name="CONV2"),
+        Pool(3, stride=2, name="POOL2"),
+        LRN(name="NORM2"),
+        Conv(384, 3, padding=1, act="relu", name="CONV3"),
+        Conv(384, 3, padding=1, act="relu", groups=towers, name="CONV4"),
+        Conv(256, 3, padding=1, act="relu", groups=towers, name="CONV5"),
+        Pool(3, stride=2, name="POOL3"),
+        FC(4096, act="relu", name="FC6"),
+        FC(4096, act="relu", name="FC7"),
+        FC(1000, name="FC8"),
+    ), note="Krizhevsky et al. 2012")
+
+
+def torchvision_alexnet() -> Network:
+    """``torchvision.models.alexnet``: 224 input, CONV1 64 filters pad 2, no NORM, 61,100,840."""
+    return Network("AlexNet (torchvision)", (224, 224, 3), (
+        Conv(64, 11, stride=4, padding=2, act="relu", name="CONV1"),
+        Pool(3, stride=2, name="POOL1"),
+        Conv(192, 5, padding=2, act="relu", name="CONV2"),
+        Pool(3, stride=2, name="POOL2"),
+        Conv(384, 3, padding=1, act="relu", name="CONV3"),
+        Conv(256, 3, padding=1, act="relu", name="CONV4"),
+        Conv(256, 3, padding=1, act="relu", name="CONV5"),
+        Pool(3, stride=2, name="POOL3"),
+        AdaptiveAvgPool((6, 6), name="AVGPOOL"),
+        Dropout(0.5, name="DROPOUT6"),
+        FC(4096, act="relu", name="FC6"),
+        Dropout(0.5, name="DROPOUT7"),
+        FC(4096, act="relu", name="FC7"),
+        FC(1000, name="FC8"),
+    ), note="the 'one weird trick' single-tower variant")
+
+
+def zfnet(conv2_stride: int = 2) -> Network:
+    """ZFNet = the slide's AlexNet but CONV1 7x7 /2 and CONV3-5 with 512, 1024, 512 filters.
+
+    The slide leaves out that Zeiler & Fergus also gave CONV2 stride 2 (``conv2_stride=2``):
+    with the slide's changes alone the maps stay twice as large and FC6 explodes.
+    """
+    return Network(f"ZFNet (CONV2 stride {conv2_stride})", (227, 227, 3), (
+        Conv(96, 7, stride=2, padding=0, act="relu", name="CONV1"),
+        Pool(3, stride=2, name="POOL1"),
+        LRN(name="NORM1"),
+        Conv(256, 5, stride=conv2_stride, padding=2, act="relu", name="CONV2"),
+        Pool(3, stride=2, name="POOL2"),
+        LRN(name="NORM2"),
+        Conv(512, 3, padding=1, act="relu", name="CONV3"),
+        Conv(1024, 3, padding=1, act="relu", name="CONV4"),
+        Conv(512, 3, padding=1, act="relu", name="CONV5"),
+        Pool(3, stride=2, name="POOL3"),
+        FC(4096, act="relu", name="FC6"),
+        FC(4096, act="relu", name="FC7"),
+        FC(1000, name="FC8"),
+    ), note="Zeiler and Fergus, 2013")
+
+
+# The VGG slide's table, column by column: (F, K) per conv, "M" per 2x2 max pool, "LRN".
+VGG_CONFIGS: dict[str, tuple] = {
+    "A": ((3, 64), "M", (3, 128), "M", (3, 256), (3, 256), "M",
+          (3, 512), (3, 512), "M", (3, 512), (3, 512), "M"),
+    "A-LRN": ((3, 64), "LRN", "M", (3, 128), "M", (3, 256), (3, 256), "M",
+              (3, 512), (3, 512), "M", (3, 512), (3, 512), "M"),
+    "B": ((3, 64), (3, 64), "M", (3, 128), (3, 128), "M", (3, 256), (3, 256), "M",
+          (3, 512), (3, 512), "M", (3, 512), (3, 512), "M"),
+    "C": ((3, 64), (3, 64), "M", (3, 128), (3, 128), "M", (3, 256), (3, 256), (1, 256), "M",
+          (3, 512), (3, 512), (1, 512), "M", (3, 512), (3, 512), (1, 512), "M"),
+    "D": ((3, 64), (3, 64), "M", (3, 128), (3, 128), "M", (3, 256), (3, 256), (3, 256), "M",
+          (3, 512), (3, 512), (3, 512), "M", (3, 512), (3, 512), (3, 512), "M"),
+    "E": ((3, 64), (3, 64), "M", (3, 128), (3, 128), "M",
+          (3, 256), (3, 256), (3, 256), (3, 256), "M",
+          (3, 512), (3, 512), (3, 512), (3, 512), "M",
+          (3, 512), (3, 512), (3, 512), (3, 512), "M"),
+}
+
+
+def vgg(config: str = "D") -> Network:
+    """VGG configuration A, A-LRN, B, C, D (VGG16) or E (VGG19) from the slide's table.
+
+    3x3 convs stride 1 pad 1 (C's conv1 layers pad 0), 2x2 max pools stride 2, 224x224x3 input.
+    """
+    if config not in VGG_CONFIGS:
+        raise ValueError(f"VGG configuration must be one of {list(VGG_CONFIGS)}, got {config!r}")
+    layers: list = []
+    for item in VGG_CONFIGS[config]:
+        if item == "M":
+            layers.append(Pool(2, stride=2))
+        elif item == "LRN":
+            layers.append(LRN())
+        else:
+            f, k = item
+            layers.append(Conv(k, f, padding=(f - 1) // 2, act="relu"))
+    layers += [FC(4096, act="relu"), FC(4096, act="relu"), FC(1000, act="softmax")]
+    return Network(f"VGG {config}", (224, 224, 3), tuple(layers),
+                   note="Simonyan and Zisserman, 2014")
+
+
+def inception(c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_proj: int,
+              bottleneck: bool = True, name: str | None = None) -> Concat:
+    """GoogLeNet's inception module; ``bottleneck=False`` drops the 1x1 reductions (naive).
+
+    The naive module's pool branch passes all input maps through, so its depth only grows.
+    """
+    if not bottleneck:
+        return Concat((
+            (Conv(c1, 1, act="relu"),),
+            (Conv(c3, 3, padding=1, act="relu"),),
+            (Conv(c5, 5, padding=2, act="relu"),),
+            (Pool(3, stride=1, padding=1),),
+        ), name=name)
+    return Concat((
+        (Conv(c1, 1, act="relu"),),
+        (Conv(c3_reduce, 1, act="relu"), Conv(c3, 3, padding=1, act="relu")),
+        (Conv(c5_reduce, 1, act="relu"), Conv(c5, 5, padding=2, act="relu")),
+        (Pool(3, stride=1, padding=1), Conv(pool_proj, 1, act="relu")),
+    ), name=name)
+
+
+def residual_block(d_in: int, d_out: int | None = None, stride: int = 1,
+                   name: str | None = None) -> Residual:
+    """ResNet's basic block: 3x3 conv-BN-ReLU, 3x3 conv-BN, + x, ReLU (BN after every CONV).
+
+    A change of depth or stride gets a 1x1 projection shortcut.
+    """
+    d_out = d_out or d_in
+    body = (Conv(d_out, 3, stride, 1, bias=False), BatchNorm(), Activation("relu"),
+            Conv(d_out, 3, 1, 1, bias=False), BatchNorm())
+    return Residual(body, _projection(d_in, d_out, stride), name=name)
+
+
+def bottleneck_block(d_in: int, mid: int, d_out: int | None = None, stride: int = 1,
+                     name: str | None = None) -> Residual:
+    """ResNet-50's bottleneck: 1x1 conv down to ``mid``, 3x3 conv, 1x1 conv up to ``d_out``."""
+    d_out = d_out or 4 * mid
+    body = (Conv(mid, 1, bias=False), BatchNorm(), Activation("relu"),
+            Conv(mid, 3, stride, 1, bias=False), BatchNorm(), Activation("relu"),
+            Conv(d_out, 1, bias=False), BatchNorm())
+    return Residual(body, _projection(d_in, d_out, stride), name=name)
+
+
+def _projection(d_in: int, d_out: int, stride: int) -> tuple:
+    if d_in == d_out and stride == 1:
+        return ()
+    return (Conv(d_out, 1, stride, bias=False), BatchNorm())
+
+
+BUILTIN = {
+    "lenet5": lenet5,
+    "alexnet": alexnet,
+    "torchvision_alexnet": torchvision_alexnet,
+    "zfnet": zfnet,
+    **{f"vgg_{c.lower()}": (lambda c=c: vgg(c)) for c in VGG_CONFIGS},
+    "assignment_cnn": assignment_cnn,
+}
