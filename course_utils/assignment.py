@@ -1,0 +1,139 @@
+"""The lecture's programming task from the command line: ``python -m course_utils.assignment``.
+
+Trains the task's CNN on MNIST with Adam, Adadelta and SGD (10 epochs each, identical initial
+weights) and writes, per optimizer, ``history_<name>.json`` (after every epoch) and
+``weights_<name>.pt``, plus ``loss_curves.png``, ``accuracy.png``, ``confusion_<name>.png``,
+``misclassified_<name>.png`` and ``results.txt`` into ``--out`` (default ``results/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+QUICK_TRAIN, QUICK_TEST = 2000, 1000  # --quick: a smoke test in seconds, not a result
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from course_utils.training import (
+        DEFAULT_BATCH_SIZE,
+        DEFAULT_SEED,
+        OPTIMIZERS,
+        TASK_OPTIMIZERS,
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.assignment",
+        description="The lecture's programming task: its MNIST CNN trained with Adam, "
+                    "Adadelta and SGD; loss curves, histories and weights in --out.")
+    parser.add_argument("--epochs", type=_positive_int, default=10,
+                        help="epochs per optimizer (default: 10, as the task says)")
+    parser.add_argument("--optimizers", nargs="+", choices=list(OPTIMIZERS),
+                        default=list(TASK_OPTIMIZERS), metavar="NAME",
+                        help=f"any of {', '.join(OPTIMIZERS)} "
+                             f"(default: {' '.join(TASK_OPTIMIZERS)})")
+    parser.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
+                        help=f"mini-batch size (default: {DEFAULT_BATCH_SIZE}, Keras' default)")
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help="initial weights, data order and dropout (default: 0)")
+    parser.add_argument("--out", type=Path, default=Path("results"),
+                        help="output folder (default: results/)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke test: first {QUICK_TRAIN} training / {QUICK_TEST} test "
+                             "images, 1 epoch")
+    return parser
+
+
+def write_plots(histories: dict[str, dict], test_images, test_labels, out: Path) -> list[Path]:
+    """The figures of notebook 05, saved as PNG next to the histories."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import plots
+
+    written = []
+
+    def save(fig, name):
+        plots.save_figure(fig, out / name)
+        plt.close(fig)
+        written.append(out / name)
+
+    save(plots.plot_loss_curves(histories), "loss_curves.png")
+    save(plots.plot_accuracy(histories), "accuracy.png")
+    for name, h in histories.items():
+        save(plots.plot_confusion_matrix(h["confusion"], f"{h['label']}: confusion matrix"),
+             f"confusion_{name}.png")
+        wrong = h["misclassified"]["index"]
+        save(plots.plot_misclassified(test_images[wrong], test_labels[wrong],
+                                      h["misclassified"]["predicted"],
+                                      title=f"{h['label']}: misclassified"),
+             f"misclassified_{name}.png")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    from course_utils import plots, training
+    from course_utils.data import MNISTNotFoundError
+
+    try:
+        device = training.choose_device(args.device)
+    except training.DeviceUnavailableError as err:
+        parser.error(str(err))
+    print(f"device: {training.describe_device(device)}")
+    if hint := training.colab_gpu_hint(device):
+        print(hint)
+
+    try:
+        train_data, test_data = training.load_datasets(
+            device, *((QUICK_TRAIN, QUICK_TEST) if args.quick else (None, None)))
+    except MNISTNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    epochs = 1 if args.quick else args.epochs
+    print(f"{len(train_data):,} training / {len(test_data):,} test images, {epochs} epoch(s), "
+          f"batch size {args.batch_size}, seed {args.seed} -> {args.out}/")
+
+    started = time.perf_counter()
+    try:
+        histories = training.train_all(args.optimizers, train_data, test_data, epochs=epochs,
+                                        batch_size=args.batch_size, seed=args.seed,
+                                        out_dir=args.out)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: every finished epoch is in {args.out}/history_*.json",
+              file=sys.stderr)
+        return 130
+    except training.NonFiniteLossError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    total = time.perf_counter() - started
+
+    table = plots.results_table(histories)
+    (args.out / "results.txt").write_text(table + f"\n\ntotal wall time: {total:.0f} s\n")
+    images = test_data.images.cpu().numpy()[:, 0]
+    write_plots(histories, images, test_data.labels.cpu().numpy(), args.out)
+    print(f"\n{table}\n\ntotal wall time {total:.0f} s; histories, weights and plots in "
+          f"{args.out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
