@@ -1,0 +1,1 @@
+"""Helpers for the browser test: a throwaway JupyterLab server and headless chromium."""
