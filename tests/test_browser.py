@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -193,29 +194,32 @@ def _set_by_dragging(slider, value: int) -> None:
     slider.locator(f".widget-readout:text-is('{value}')").wait_for(timeout=10_000)
 
 
-def _image_of(explorer) -> str:
-    """The explorer's drawing as data (an <img> src, or a canvas/svg serialisation)."""
-    return explorer.evaluate(
-        """(node) => [...node.querySelectorAll('img')].map((i) => i.src).join('|')
-                     || [...node.querySelectorAll('svg')].map((s) => s.outerHTML).join('|')""")
+def _drawing(explorer) -> str:
+    """The explorer's drawing of the window positions (its SVG markup)."""
+    return explorer.locator(".conv-explorer-drawing").inner_html()
 
 
-def _wait_for_result(explorer, pattern: str, drawing_before: str | None) -> str:
-    result = explorer.locator(".conv-explorer-result")
+def _shown(explorer) -> str:
+    return " | ".join(explorer.locator(f".conv-explorer-{part}").inner_text()
+                      for part in ("formula", "result"))
+
+
+def _wait_until_shown(explorer, formula: str, drawing_before: str | None) -> str:
+    """Wait for the formula to read `formula` (a regex) and the drawing to change."""
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        text = result.inner_text()
-        if re.search(pattern, text) and (drawing_before is None
-                                         or _image_of(explorer) != drawing_before):
+        text = _shown(explorer)
+        if re.search(formula, text) and drawing_before != _drawing(explorer):
             return text
         time.sleep(0.2)
-    raise AssertionError(f"explorer shows {result.inner_text()!r}, expected /{pattern}/"
-                         + ("" if drawing_before is None or _image_of(explorer) != drawing_before
-                            else " and a new drawing (the drawing did not change)"))
+    text = _shown(explorer)
+    raise AssertionError(f"explorer shows {text!r}, expected /{formula}/"
+                         + (" and a new drawing" if drawing_before == _drawing(explorer) else ""))
 
 
 def _formula(n, f, p, s, shown):
-    return rf"\(\s*{n}\s*-\s*{f}\s*\+\s*2\s*\*\s*{p}\s*\)\s*/\s*{s}\s*\+\s*1\s*=\s*{shown}"
+    """The slide's (N - F + 2P)/S + 1 with numbers, as a whitespace-tolerant regex."""
+    return rf"\(\s*{n}\s*-\s*{f}\s*\+\s*2\s*\*\s*{p}\s*\)\s*/\s*{s}\s*\+\s*1\s*=\s*{shown}\b"
 
 
 @pytest.mark.skipif(not EXPLORER_NOTEBOOKS, reason="no notebook calls conv_explorer() yet")
@@ -223,48 +227,46 @@ def test_conv_explorer_follows_the_slides_as_sliders_move(opened, shot):
     tab = opened(EXPLORER_NOTEBOOKS[0].name)
     shot.append(tab)
     page = tab.page
-    explorer = page.locator(".jp-OutputArea-output").filter(
-        has=page.locator(".conv-explorer-result")).first
+    explorer = page.locator(".conv-explorer").first
     explorer.scroll_into_view_if_needed()
     stride, padding = _slider(explorer, "stride"), _slider(explorer, "padding")
+    stem = EXPLORER_NOTEBOOKS[0].stem
 
     # The slide's setting: 7x7 input, 3x3 filter, no padding, stride 1 -> 5x5.
     for label, value in (("N", 7), ("F", 3), ("padding", 0), ("stride", 1)):
         _set_by_typing(_slider(explorer, label), value)
-    text = _wait_for_result(explorer, _formula(7, 3, 0, 1, 5), None)
-    assert "doesn't fit" not in text
-    assert re.search(r"\b5\s*[x×]\s*5\b", text), text
-    drawing = _image_of(explorer)
-    assert drawing, "the explorer shows no drawing"
+    text = _wait_until_shown(explorer, _formula(7, 3, 0, 1, 5), None)
+    assert re.search(r"\b5\s*[x×]\s*5\b", text) and "doesn't fit" not in text, text
+    drawing = _drawing(explorer)
+    assert "<svg" in drawing and "<circle" in drawing, "the explorer draws no window positions"
 
     # stride 2 -> 3x3, by dragging the handle.
     _set_by_dragging(stride, 2)
-    text = _wait_for_result(explorer, _formula(7, 3, 0, 2, 3), drawing)
+    text = _wait_until_shown(explorer, _formula(7, 3, 0, 2, 3), drawing)
     assert re.search(r"\b3\s*[x×]\s*3\b", text) and "doesn't fit" not in text, text
-    tab.screenshot(SHOTS / f"{EXPLORER_NOTEBOOKS[0].stem}-explorer-stride2.png", explorer)
-    drawing = _image_of(explorer)
+    assert _drawing(explorer).count("<circle") < drawing.count("<circle")  # fewer windows
+    tab.screenshot(SHOTS / f"{stem}-explorer-stride2.png", explorer)
+    drawing = _drawing(explorer)
 
     # stride 3 -> (7 - 3)/3 + 1 = 2.33: doesn't fit.
     _set_by_typing(stride, 3)
-    text = _wait_for_result(explorer, _formula(7, 3, 0, 3, r"2\.33"), drawing)
+    text = _wait_until_shown(explorer, _formula(7, 3, 0, 3, r"2\.33"), drawing)
     assert "doesn't fit" in text, text
-    tab.screenshot(SHOTS / f"{EXPLORER_NOTEBOOKS[0].stem}-explorer-stride3.png", explorer)
-    drawing = _image_of(explorer)
+    tab.screenshot(SHOTS / f"{stem}-explorer-stride3.png", explorer)
+    drawing = _drawing(explorer)
 
     # pad 1, stride 1 -> 7x7: the size is preserved.
     _set_by_typing(stride, 1)
     _set_by_dragging(padding, 1)
-    text = _wait_for_result(explorer, _formula(7, 3, 1, 1, 7), drawing)
+    text = _wait_until_shown(explorer, _formula(7, 3, 1, 1, 7), drawing)
     assert re.search(r"\b7\s*[x×]\s*7\b", text) and "doesn't fit" not in text, text
-    tab.screenshot(SHOTS / f"{EXPLORER_NOTEBOOKS[0].stem}-explorer-pad1.png", explorer)
+    tab.screenshot(SHOTS / f"{stem}-explorer-pad1.png", explorer)
 
 
 def test_screenshot_folder_is_ignored_by_git():
     """Screenshots are artefacts of a run, never committed."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    import subprocess
-
     probe = "screenshots/browser/probe.png"
     ignored = subprocess.run(["git", "check-ignore", "-q", probe], cwd=ROOT)
     assert ignored.returncode == 0, f"{probe} is not ignored by .gitignore"
