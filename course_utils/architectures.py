@@ -379,7 +379,7 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LayerTable:
     """The per-layer table of a network, with totals; prints as text, renders as HTML."""
 
@@ -477,6 +477,9 @@ class LayerTable:
                 out.append("-" * len(out[0]))
         return "\n".join(out) + "\n" + self._summary()
 
+    def __repr__(self) -> str:  # the plain-text view where HTML is not rendered
+        return str(self)
+
     def _repr_html_(self) -> str:
         def tr(cells: list[str], tag: str = "td") -> str:
             aligned = [f'<{tag} style="text-align:{"left" if j < 2 else "right"}">'
@@ -501,7 +504,7 @@ class LayerTable:
             lines.append(f"{row.label or row.name}: [{shape}]  memory: {memory}  params: {params}")
         lines.append(f"TOTAL memory: {human(self.values)} * 4 bytes ~= {human_bytes(self.bytes)}"
                      " / image (forward only; ~x2 with backward)")
-        lines.append(f"TOTAL params: {human(self.weights)} weights ({self.weights:,}) "
+        lines.append(f"TOTAL params: {human(self.weights, 3)} weights ({self.weights:,}) "
                      f"+ {self.biases:,} biases = {self.params:,}")
         return "\n".join(lines)
 
