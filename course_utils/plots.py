@@ -150,9 +150,9 @@ def sliding_animation(x, kernel=None, *, pool: int | None = None, op: str = "max
 
 
 def show_sliding(x, kernel=None, *, pool: int | None = None, op: str = "max", stride: int = 1,
-                 padding=0):
-    """Display the sliding window twice: a static filmstrip (for GitHub's static view) and
-    a player with play/step buttons (JupyterLab, Colab). Returns the HTML of the player."""
+                 padding=0) -> None:
+    """Display the sliding window twice: a static filmstrip (GitHub's static view shows it) and
+    a player with play/step buttons (JupyterLab, Colab: runs once the notebook is trusted)."""
     from IPython.display import HTML, display
 
     strip = filmstrip(x, kernel, pool=pool, op=op, stride=stride, padding=padding)
@@ -161,7 +161,6 @@ def show_sliding(x, kernel=None, *, pool: int | None = None, op: str = "max", st
     player = sliding_animation(x, kernel, pool=pool, op=op, stride=stride,
                                padding=padding).to_jshtml(default_mode="once")
     display(HTML(player))
-    return player
 
 
 def window_positions(n: int, f: int, stride: int = 1, padding: int = 0, ax=None):
