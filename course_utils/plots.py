@@ -6,6 +6,8 @@ section 2 draws the programming task's results (loss curves, accuracy, confusion
 
 from __future__ import annotations
 
+import hashlib
+import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -116,9 +118,8 @@ def filmstrip(x, kernel=None, *, pool: int | None = None, op: str = "max", strid
               padding=0, steps=None, dpi: int = 60):
     """Static overview of the sliding window (a PNG that GitHub's notebook view shows too):
     the window and the output after each of `steps` (default: every step, at most 9)."""
-    *_, all_steps = _sliding_steps(x, kernel, pool, op, stride, padding)
+    padded, f, pad, out, all_steps = _sliding_steps(x, kernel, pool, op, stride, padding)
     steps = list(range(min(9, len(all_steps)))) if steps is None else list(steps)
-    padded, f, pad, out, _ = _sliding_steps(x, kernel, pool, op, stride, padding)
     fig, axes = plt.subplots(2, len(steps), figsize=(1.3 * len(steps), 2.6), dpi=dpi,
                              gridspec_kw={"height_ratios": [padded.shape[0], out.shape[0]]})
     axes = np.asarray(axes).reshape(2, -1)
@@ -149,6 +150,17 @@ def sliding_animation(x, kernel=None, *, pool: int | None = None, op: str = "max
     return anim
 
 
+def animation_html(anim, default_mode: str = "once") -> str:
+    """The animation as a self-contained HTML/JS player (`to_jshtml`), with the random element
+    id matplotlib draws replaced by a hash of the frames: re-running a notebook leaves no diff."""
+    player = anim.to_jshtml(default_mode=default_mode)
+    random_ids = set(re.findall(r"anim([0-9a-f]{32})", player))
+    stable_id = hashlib.sha1(re.sub(r"[0-9a-f]{32}", "", player).encode()).hexdigest()[:32]
+    for random_id in random_ids:
+        player = player.replace(random_id, stable_id)
+    return player
+
+
 def show_sliding(x, kernel=None, *, pool: int | None = None, op: str = "max", stride: int = 1,
                  padding=0) -> None:
     """Display the sliding window twice: a static filmstrip (GitHub's static view shows it) and
@@ -158,8 +170,8 @@ def show_sliding(x, kernel=None, *, pool: int | None = None, op: str = "max", st
     strip = filmstrip(x, kernel, pool=pool, op=op, stride=stride, padding=padding)
     display(strip)
     plt.close(strip)
-    player = sliding_animation(x, kernel, pool=pool, op=op, stride=stride,
-                               padding=padding).to_jshtml(default_mode="once")
+    player = animation_html(sliding_animation(x, kernel, pool=pool, op=op, stride=stride,
+                                              padding=padding))
     display(HTML(player))
 
 
