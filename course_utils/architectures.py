@@ -810,6 +810,41 @@ def inception(c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_pr
     ), name=name)
 
 
+# GoogLeNet's Table 1: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj) per module.
+GOOGLENET_INCEPTIONS: dict[str, tuple[int, int, int, int, int, int]] = {
+    "3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
+    "4a": (192, 96, 208, 16, 48, 64), "4b": (160, 112, 224, 24, 64, 64),
+    "4c": (128, 128, 256, 24, 64, 64), "4d": (112, 144, 288, 32, 64, 64),
+    "4e": (256, 160, 320, 32, 128, 128),
+    "5a": (256, 160, 320, 32, 128, 128), "5b": (384, 192, 384, 48, 128, 128),
+}
+
+
+def googlenet() -> Network:
+    """GoogLeNet as in the paper's Table 1 (no auxiliary classifiers): nine inception modules.
+
+    The stride-2 max pools pad 1 to give the paper's 56, 28, 14, 7 (the paper rounds up); like
+    the stride-2 7x7 conv they do not fit exactly and are flagged.
+    """
+    def module(name: str) -> Concat:
+        return inception(*GOOGLENET_INCEPTIONS[name], name=name)
+
+    def pool(name: str) -> Pool:
+        return Pool(3, stride=2, padding=1, name=name)
+
+    return Network("GoogLeNet", (224, 224, 3), (
+        Conv(64, 7, stride=2, padding=3, act="relu", name="CONV1"), pool("POOL1"),
+        LRN(name="NORM1"),
+        Conv(64, 1, act="relu", name="CONV2_REDUCE"),
+        Conv(192, 3, padding=1, act="relu", name="CONV2"), LRN(name="NORM2"), pool("POOL2"),
+        module("3a"), module("3b"), pool("POOL3"),
+        module("4a"), module("4b"), module("4c"), module("4d"), module("4e"), pool("POOL4"),
+        module("5a"), module("5b"),
+        Pool(7, stride=1, kind="avg", name="AVGPOOL"), Dropout(0.4, name="DROPOUT"),
+        FC(1000, act="softmax", name="FC"),
+    ), note="Szegedy et al., 2014")
+
+
 def residual_block(d_in: int, d_out: int | None = None, stride: int = 1,
                    name: str | None = None) -> Residual:
     """ResNet's basic block: 3x3 conv-BN-ReLU, 3x3 conv-BN, + x, ReLU (BN after every CONV).
@@ -843,6 +878,7 @@ BUILTIN = {
     "alexnet": alexnet,
     "torchvision_alexnet": torchvision_alexnet,
     "zfnet": zfnet,
+    "googlenet": googlenet,
     **{f"vgg_{c.lower()}": (lambda c=c: vgg(c)) for c in VGG_CONFIGS},
     "assignment_cnn": assignment_cnn,
 }
