@@ -4,7 +4,9 @@ nbval runs the kernels; this runs the front end too: the commonest failure stude
 a widget that shows as text ("interactive(children=(IntSlider...") or "Error displaying widget",
 which only a browser shows. One JupyterLab server and one chromium serve the whole module; each
 notebook gets "Run All Cells" in its own tab, then its quizzes are answered wrongly and rightly
-and the conv-layer explorer's sliders are moved. Screenshots go to screenshots/browser/.
+and the conv-layer explorer's sliders are moved. A second server with the widget extension
+disabled shows that the check catches widgets shown as text. Screenshots go to
+screenshots/browser/ (ignored by git); FAILED-<test>.png shows a failing test's tab.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from browser.lab import CHROMIUM, JupyterLab, chromium
-from browser.notebook import ERROR_MIME, WIDGET_AS_TEXT, WIDGET_MIME, LabNotebook
+from browser.notebook import LabNotebook, widget_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = Path(os.environ.get("COURSE_NOTEBOOK_DIR", ROOT / "notebooks"))
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 SHOTS = ROOT / "screenshots" / "browser"
 RUN_TIMEOUT_S = 600  # notebook 05 trains, in quick mode
+UI_TIMEOUT_MS = 60_000  # kernel -> browser round trips; generous for 2 busy cores
+WIDGET_MANAGER = "@jupyter-widgets/jupyterlab-manager"  # jupyterlab_widgets' front end
 
 
 def _uses(notebook: Path, call: str) -> bool:
@@ -52,8 +56,9 @@ def lab():
     _requirements_or_skip()
     if not NOTEBOOKS:
         pytest.fail(f"no notebooks in {NOTEBOOK_DIR}")
-    env = {"COURSE_QUICK": "1", "CI": os.environ.get("CI", "true")}
-    with JupyterLab(NOTEBOOKS, extra_env=env) as server:
+    for old in SHOTS.glob("FAILED-*.png"):
+        old.unlink()  # from an earlier run; would mislead
+    with JupyterLab(NOTEBOOKS, extra_env={"COURSE_QUICK": "1"}) as server:
         yield server
 
 
@@ -97,26 +102,42 @@ def test_notebook_runs_without_errors_and_widgets_render(opened, shot, notebook)
     tab = opened(notebook.name)
     shot.append(tab)
     tab.screenshot(SHOTS / f"{notebook.stem}.png")
-    cells = tab.cells()
-    code = [c for c in cells if c.type == "code" and c.source.strip()]
+    code = [c for c in tab.cells() if c.type == "code" and c.source.strip()]
     assert code, f"{notebook.name} has no code cells"
 
     not_run = [c.where for c in code if c.execution_count is None]
     errors = [f"{c.where}: {o['error']}" for c in code for o in c.outputs if o["error"]]
     assert not errors, f"{notebook.name}: error outputs:\n" + "\n".join(errors)
     assert not not_run, f"{notebook.name}: cells that did not run: {not_run}"
+    problems = widget_problems(code)
+    assert not problems, (f"{notebook.name}:\n" + "\n".join(problems)
+                          + "\nis jupyterlab_widgets installed and matching ipywidgets?")
 
-    for cell in code:
-        shown = [r["mime"] for r in cell.rendered]
-        assert ERROR_MIME not in shown, f"{cell.where} shows a traceback"
-        widgets = [o for o in cell.outputs if WIDGET_MIME in o["mimes"]]
-        as_widgets = [r for r in cell.rendered if r["widget"] and r["mime"] != "text/plain"]
-        assert len(as_widgets) == len(widgets), (
-            f"{cell.where}: {len(widgets)} widget output(s) but {len(as_widgets)} rendered as "
-            f"widgets (shown as {shown}); is jupyterlab_widgets installed and matching?")
-        for rendered in cell.rendered:
-            stray = [t for t in WIDGET_AS_TEXT if t in rendered["text"]]
-            assert not stray, f"{cell.where}: a widget shows as text: {rendered['text'][:200]!r}"
+
+def test_a_widget_shown_as_text_is_caught(browser, tmp_path):
+    """The check above can fail: without the widget front end, every widget is text."""
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider(3)"),
+        nbformat.v4.new_code_cell("from course_utils.widgets import conv_explorer, quiz\n"
+                                  "conv_explorer()"),
+        nbformat.v4.new_code_cell('quiz("1 + 1?", 2)'),
+    ])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    path = tmp_path / "widgets_as_text.ipynb"
+    nbformat.write(notebook, path)
+    with JupyterLab([path], disabled_extensions=(WIDGET_MANAGER,)) as broken:
+        tab = LabNotebook(browser, broken, path.name).open()
+        try:
+            tab.run_all(timeout_s=RUN_TIMEOUT_S)
+            tab.wait_for_widgets()
+            tab.screenshot(SHOTS / "widgets-shown-as-text.png")
+            problems = widget_problems(tab.cells())
+        finally:
+            tab.close()
+    flagged_cells = {int(re.match(r"cell (\d+)", problem).group(1)) for problem in problems}
+    assert flagged_cells == {0, 1, 2}, problems
+    assert sum("a widget shows as text" in problem for problem in problems) == 3, problems
 
 
 QUIZ_ANSWERS = r"""
@@ -146,13 +167,13 @@ def test_quizzes_answer_wrong_then_right(opened, shot, notebook):
     assert answers, f"{notebook.name} calls quiz() but no quiz is alive in its kernel"
     for number, right in enumerate(answers):
         box = tab.page.locator(f".course-test-quiz-{number}")
-        box.wait_for(timeout=10_000)  # the class travels kernel -> browser
+        box.wait_for(timeout=UI_TIMEOUT_MS)  # the class travels kernel -> browser
         feedback = box.locator(".quiz-feedback")
         for given, verdict in (("-1", NOT_QUITE), (right, CORRECT)):
             box.locator("input[type=text]").fill(given)
             box.get_by_role("button", name="Check").click()
             try:
-                feedback.filter(has_text=verdict).wait_for(timeout=10_000)
+                feedback.filter(has_text=verdict).wait_for(timeout=UI_TIMEOUT_MS)
             except Exception as exc:
                 raise AssertionError(f"quiz {number} answered {given!r}: expected {verdict!r}, "
                                      f"shows {feedback.inner_text()!r}") from exc
@@ -174,9 +195,9 @@ def _set_by_typing(slider, value: int) -> None:
     readout = slider.locator(".widget-readout")
     readout.click()
     readout.press("Control+A")
-    readout.type(str(value))
+    readout.press_sequentially(str(value))
     readout.press("Enter")
-    slider.locator(f".widget-readout:text-is('{value}')").wait_for(timeout=10_000)
+    slider.locator(f".widget-readout:text-is('{value}')").wait_for(timeout=UI_TIMEOUT_MS)
 
 
 def _set_by_dragging(slider, value: int) -> None:
@@ -191,7 +212,7 @@ def _set_by_dragging(slider, value: int) -> None:
     x = track["x"] + track["width"] * (value - low) / (high - low)
     page.mouse.move(x, start["y"] + start["height"] / 2, steps=8)
     page.mouse.up()
-    slider.locator(f".widget-readout:text-is('{value}')").wait_for(timeout=10_000)
+    slider.locator(f".widget-readout:text-is('{value}')").wait_for(timeout=UI_TIMEOUT_MS)
 
 
 def _drawing(explorer) -> str:
@@ -204,17 +225,23 @@ def _shown(explorer) -> str:
                       for part in ("formula", "result"))
 
 
+_SHOWS = """([explorer, formula, drawingBefore]) => {
+  const part = (name) => explorer.querySelector('.conv-explorer-' + name);
+  const text = part('formula').innerText + ' | ' + part('result').innerText;
+  return new RegExp(formula).test(text) && part('drawing').innerHTML !== drawingBefore;
+}"""
+
+
 def _wait_until_shown(explorer, formula: str, drawing_before: str | None) -> str:
     """Wait for the formula to read `formula` (a regex) and the drawing to change."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        text = _shown(explorer)
-        if re.search(formula, text) and drawing_before != _drawing(explorer):
-            return text
-        time.sleep(0.2)
-    text = _shown(explorer)
-    raise AssertionError(f"explorer shows {text!r}, expected /{formula}/"
-                         + (" and a new drawing" if drawing_before == _drawing(explorer) else ""))
+    try:
+        explorer.page.wait_for_function(_SHOWS, arg=[explorer.element_handle(), formula,
+                                                     drawing_before], timeout=UI_TIMEOUT_MS)
+    except Exception as exc:
+        unchanged = drawing_before == _drawing(explorer)
+        raise AssertionError(f"explorer shows {_shown(explorer)!r}, expected /{formula}/"
+                             + (" and a new drawing" if unchanged else "")) from exc
+    return _shown(explorer)
 
 
 def _formula(n, f, p, s, shown):

@@ -49,7 +49,7 @@ class JupyterLab:
     """A running `jupyter lab` on a copy of `notebooks`; use as a context manager."""
 
     def __init__(self, notebooks: list[Path], extra_env: dict[str, str] | None = None,
-                 startup_timeout: float = 90.0):
+                 startup_timeout: float = 180.0, disabled_extensions: tuple[str, ...] = ()):
         self.tmp = Path(tempfile.mkdtemp(prefix="course-lab-"))
         self.root = self.tmp / "notebooks"
         self.root.mkdir()
@@ -59,6 +59,7 @@ class JupyterLab:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.tmp / "jupyterlab.log"
         self.extra_env = extra_env or {}
+        self.disabled_extensions = disabled_extensions  # e.g. to break widgets on purpose
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen | None = None
 
@@ -75,6 +76,11 @@ class JupyterLab:
             JUPYTER_PLATFORM_DIRS="1",
         )
         env.update(self.extra_env)
+        if self.disabled_extensions:  # what `jupyter labextension disable` writes
+            page_config = self.tmp / "config" / "labconfig" / "page_config.json"
+            page_config.parent.mkdir()
+            page_config.write_text(json.dumps(
+                {"disabledExtensions": dict.fromkeys(self.disabled_extensions, True)}))
         for plugin, values in LAB_SETTINGS.items():
             path = self.tmp / "settings" / f"{plugin}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)

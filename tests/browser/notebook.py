@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 ERROR_MIME = "application/vnd.jupyter.error"
-# What a widget looks like when the front end cannot render it: its repr or an error box.
+# What a widget looks like when the front end cannot render it: its repr (ipywidgets' or the
+# text fallback of course_utils' widgets) or JupyterLab's error box.
 WIDGET_AS_TEXT = ("interactive(children=", "IntSlider(", "VBox(children=", "HBox(children=",
-                  "Error displaying widget", "Loading widget...")
+                  "Error displaying widget", "Loading widget...",
+                  "(answer in a live notebook to check it)",
+                  "(move the sliders in a live notebook)")
 
 _OPENED = """(name) => {
   const app = window.jupyterapp;
@@ -118,16 +121,35 @@ class CellReport:
         return f"cell {self.index} ({first!r})"
 
 
+def widget_problems(cells: list[CellReport]) -> list[str]:
+    """Every widget output that the student would not see as a working widget, and every
+    traceback on screen; an empty list when all is well."""
+    problems = []
+    for cell in cells:
+        shown = [r["mime"] for r in cell.rendered]
+        if ERROR_MIME in shown:
+            problems.append(f"{cell.where} shows a traceback")
+        widgets = [o for o in cell.outputs if WIDGET_MIME in o["mimes"]]
+        as_widgets = [r for r in cell.rendered if r["widget"] and r["mime"] != "text/plain"]
+        if len(as_widgets) != len(widgets):
+            problems.append(f"{cell.where}: {len(widgets)} widget output(s) but "
+                            f"{len(as_widgets)} rendered as widgets (shown as {shown})")
+        problems += [f"{cell.where}: a widget shows as text: {r['text'][:200]!r}"
+                     for r in cell.rendered if any(t in r["text"] for t in WIDGET_AS_TEXT)]
+    return problems
+
+
 class LabNotebook:
     """A notebook opened in JupyterLab in its own page of `context`."""
 
     def __init__(self, context, lab, name: str):
         self.lab, self.name = lab, name
         self.page = context.new_page()
+        self.seconds: float | None = None  # how long "Run All Cells" took
         self.console_errors: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
 
-    def open(self, timeout_s: float = 90) -> LabNotebook:
+    def open(self, timeout_s: float = 180) -> LabNotebook:
         self.page.goto(self.lab.notebook_url(self.name))
         self.page.wait_for_function(_OPENED, arg=self.name, timeout=timeout_s * 1000)
         self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # room for output
@@ -139,15 +161,16 @@ class LabNotebook:
         self.page.evaluate(_RUN_ALL)
         self.page.wait_for_function("() => window.__courseRun.done", timeout=timeout_s * 1000,
                                     polling=250)
-        self.page.wait_for_function(_IDLE, timeout=30_000, polling=250)
-        return time.monotonic() - start
+        self.page.wait_for_function(_IDLE, timeout=60_000, polling=250)
+        self.seconds = time.monotonic() - start
+        return self.seconds
 
     def cells(self) -> list[CellReport]:
         return [CellReport(c["index"], c["type"], c["source"], c["executionCount"],
                            c["outputs"], c["rendered"])
                 for c in self.page.evaluate(_REPORT, WIDGET_MIME)]
 
-    def wait_for_widgets(self, timeout_s: float = 60) -> None:
+    def wait_for_widgets(self, timeout_s: float = 120) -> None:
         """Wait until every widget output has been rendered (as a widget or as a failure)."""
         self.page.wait_for_function(_WIDGETS_SETTLED, arg=WIDGET_MIME,
                                     timeout=timeout_s * 1000, polling=250)
