@@ -50,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help="initial weights, data order and dropout (default: 0)")
-    parser.add_argument("--out", type=Path, default=Path("results"),
-                        help="output folder (default: results/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: results/, with --quick results/quick/ so "
+                             "a smoke test never overwrites a full run)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: first {QUICK_TRAIN} training / {QUICK_TEST} test "
                              "images, 1 epoch")
@@ -90,6 +91,8 @@ def write_plots(histories: dict[str, dict], test_images, test_labels, out: Path)
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = Path("results") / "quick" if args.quick else Path("results")
 
     from course_utils import plots, training
     from course_utils.data import MNISTNotFoundError

@@ -69,7 +69,8 @@ def build_model() -> nn.Sequential:
     return nn.Sequential(OrderedDict([
         ("conv1", nn.Conv2d(1, CONV1["filters"], CONV1["kernel"], stride=CONV1["stride"])),
         ("relu1", nn.ReLU()),
-        # explicit pad + padding=0 conv: same numbers as padding="same", without its extra copy
+        # TF's 'same' for the 2x2 kernel written out (0 before, 1 after): the zero-padded copy
+        # that padding="same" makes (with a warning) for even kernels, made visible
         ("pad2", nn.ZeroPad2d((before, after, before, after))),
         ("conv2", nn.Conv2d(CONV1["filters"], CONV2["filters"], CONV2["kernel"])),
         ("relu2", nn.ReLU()),
@@ -101,6 +102,20 @@ def predict_proba(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """The slide's final softmax layer, applied only when probabilities are wanted."""
     model.eval()
     return F.softmax(model(images), dim=1)
+
+
+def quick_mode() -> bool:
+    """True under CI or ``COURSE_QUICK=1``: notebooks then train a small subset for 1 epoch."""
+    return bool(os.environ.get("CI")) or os.environ.get("COURSE_QUICK", "0") not in ("", "0")
+
+
+def default_results_dir(quick: bool = False) -> Path:
+    """``results/`` of the repository checkout (where ``make assignment`` writes), else of the
+    working directory (Colab); quick runs go to ``results/quick`` and never overwrite a full
+    run."""
+    repo = Path(__file__).resolve().parents[1]
+    base = repo / "results" if (repo / "pyproject.toml").is_file() else Path("results")
+    return base / "quick" if quick else base
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +161,8 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
+        threads = torch.get_num_threads()
+        return f"cpu ({threads} thread{'s' if threads > 1 else ''})"
     return device.type
 
 
@@ -308,6 +324,7 @@ def write_json_atomic(path: str | os.PathLike, data: dict) -> None:
     try:
         with os.fdopen(fd, "w") as out:
             json.dump(data, out, indent=1)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a results file is for everyone
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -467,9 +484,9 @@ __all__ = [
     "CLASSES", "DEFAULT_BATCH_SIZE", "DEFAULT_SEED", "EXPECTED_PARAMETERS", "OPTIMIZERS",
     "TASK_OPTIMIZERS", "Dataset", "DeviceUnavailableError", "NonFiniteLossError",
     "OptimizerSpec", "build_model", "choose_device", "colab_gpu_hint", "confusion_matrix",
-    "count_parameters", "describe_device", "evaluate", "feature_map_sizes", "finished_history",
-    "history_path",
-    "initial_state", "load_datasets", "load_history", "load_weights", "predict_proba",
-    "same_padding_tf", "save_weights", "train", "train_all", "train_epoch", "train_step",
-    "weights_path", "write_json_atomic",
+    "count_parameters", "default_results_dir", "describe_device", "evaluate",
+    "feature_map_sizes", "finished_history", "history_path", "initial_state", "load_datasets",
+    "load_history", "load_weights", "predict_proba", "quick_mode", "same_padding_tf",
+    "save_weights", "train", "train_all", "train_epoch", "train_step", "weights_path",
+    "write_json_atomic",
 ]
