@@ -24,6 +24,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 REPOSITORY = PYPROJECT["project"]["urls"]["Repository"].removesuffix("/").removesuffix(".git")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SETUP_COMMENT = "# Colab only: install course_utils from the repository (does nothing elsewhere)."
+COLAB_NOTE = "# Colab has all other dependencies; --no-deps leaves its Jupyter as it is."
 CORE_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls",
                        "@jupyter-widgets/output"}
 
@@ -90,7 +91,8 @@ def test_notebook_starts_with_the_colab_setup_cell(notebook):
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install --quiet "course-utils @ git+{REPOSITORY}"')
+        f"    {COLAB_NOTE}\n"
+        f'    %pip install --quiet --no-deps torchinfo "course-utils @ git+{REPOSITORY}"')
 
 
 class _RecordingShell:
@@ -121,9 +123,10 @@ def test_setup_cell_installs_this_package_from_the_repository_on_colab(notebook,
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     magics = _run_setup_cell(notebook)
     assert [name for name, _ in magics] == ["pip"]
-    words = magics[0][1].split(maxsplit=2)
-    assert words[:2] == ["install", "--quiet"]
-    requirement = Requirement(words[2].strip('"'))
+    words = magics[0][1].split(maxsplit=4)
+    # Only what Colab lacks: its own torch, ipywidgets and Jupyter server stay as they are.
+    assert words[:4] == ["install", "--quiet", "--no-deps", "torchinfo"]
+    requirement = Requirement(words[4].strip('"'))
     assert requirement.name == PYPROJECT["project"]["name"]
     assert requirement.url == f"git+{REPOSITORY}"
 

@@ -27,6 +27,9 @@ BRANCH = "main"
 NOTEBOOK_FOLDER = "notebooks"
 COLAB_SHIELD = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_COMMENT = "# Colab only: install course_utils from the repository (does nothing elsewhere)."
+# Colab ships every other dependency; installing ours with theirs would pull jupyterlab 4 and a
+# newer jupyter_server into the runtime that serves the notebook.
+COLAB_NOTE = "# Colab has all other dependencies; --no-deps leaves its Jupyter as it is."
 
 
 class StampError(ValueError):
@@ -66,7 +69,8 @@ def setup_source(url: str) -> str:
             "import sys\n"
             "\n"
             'if "google.colab" in sys.modules:\n'
-            f'    %pip install --quiet "course-utils @ git+{url}"')
+            f"    {COLAB_NOTE}\n"
+            f'    %pip install --quiet --no-deps torchinfo "course-utils @ git+{url}"')
 
 
 def _text(source) -> str:
