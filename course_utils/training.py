@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -264,21 +265,27 @@ def _first_non_finite(losses: torch.Tensor) -> int | None:
 
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Dataset,
                 batch_size: int, generator: torch.Generator, *, name: str = "",
-                epoch: int = 1, progress=None) -> torch.Tensor:
+                epoch: int = 1, progress=None, step_fn: Callable | None = None,
+                sync_every: int = SYNC_EVERY) -> torch.Tensor:
     """One pass over ``data`` in a fresh seeded order; returns the per-step losses (on device).
 
-    The host syncs only every SYNC_EVERY steps, to stop on a non-finite loss and to show the
-    running loss; everything else stays on the device.
+    The host syncs only every ``sync_every`` steps (0: once, at the end of the epoch), to stop
+    on a non-finite loss and to show the running loss; everything else stays on the device.
+    ``step_fn(images, labels)`` replaces :func:`train_step` (the fast path's compiled step).
     """
+    if step_fn is None:
+        def step_fn(images, labels):
+            return train_step(model, optimizer, images, labels)
     model.train()
     order = torch.randperm(len(data), generator=generator).to(data.images.device)
     steps = math.ceil(len(data) / batch_size)
+    sync_every = sync_every or steps
     losses = torch.empty(steps, device=data.images.device)
     checked = 0
     for step in range(steps):
         index = order[step * batch_size:(step + 1) * batch_size]
-        losses[step] = train_step(model, optimizer, data.images[index], data.labels[index])
-        if step + 1 - checked == SYNC_EVERY or step + 1 == steps:
+        losses[step] = step_fn(data.images[index], data.labels[index])
+        if step + 1 - checked == sync_every or step + 1 == steps:
             recent = losses[checked:step + 1]
             bad = _first_non_finite(recent)
             if bad is not None:
@@ -290,6 +297,113 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Datase
                 progress.set_postfix(epoch=epoch, loss=f"{recent.mean().item():.4f}")
             checked = step + 1
     return losses
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast path: the same step, arranged for the hardware (measured by benchmarks/train_speed.py)
+# ---------------------------------------------------------------------------------------------
+
+# Compiling costs seconds up front (a C++/Triton build per optimizer); below this many steps
+# the plain loops finish sooner.
+COMPILE_MIN_STEPS = 3000
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """How :func:`train` runs the step on a device. Each switch is a measured speed-up (README,
+    *Performance*) that leaves the maths alone: the same model, data order and dropout masks."""
+
+    channels_last: bool = False  # NHWC: oneDNN's conv and max-pool skip their layout reorders
+    compile_optimizer: bool = False  # the optimizer's ~10 passes over 1.2 M weights -> 1 loop
+    compile_model: bool = False  # torch.compile forward+backward (fuses the pointwise layers)
+    cuda_graphs: bool = False  # replay each step as one CUDA graph: no per-kernel launches
+    bf16: bool = False  # bfloat16 autocast for conv/matmul (opt-in: changes the rounding)
+    sync_every: int = SYNC_EVERY  # host syncs per epoch; 0: only at its end
+    eval_batch_size: int = EVAL_BATCH_SIZE
+
+    def describe(self) -> str:
+        switches = [name for name in ("channels_last", "compile_optimizer", "compile_model",
+                                      "cuda_graphs", "bf16") if getattr(self, name)]
+        return "+".join(switches) or "plain"
+
+
+PLAIN = FastPath()
+
+
+def fast_path_for(device: torch.device | str, total_steps: int | None = None, *,
+                  bf16: bool = False) -> FastPath:
+    """The engine's default per device. CPU: channels_last, plus the compiled optimizer for
+    runs long enough to repay its compile time. CUDA: everything compiled into CUDA graphs, no
+    host sync inside an epoch, the test set in one batch. MPS: plain."""
+    device = torch.device(device)
+    long_run = total_steps is None or total_steps >= COMPILE_MIN_STEPS
+    if device.type == "cuda":
+        return FastPath(compile_optimizer=True, compile_model=True, cuda_graphs=True,
+                        bf16=bf16, sync_every=0, eval_batch_size=10_000)
+    if device.type == "cpu":
+        return FastPath(channels_last=True, compile_optimizer=long_run, bf16=bf16)
+    return PLAIN
+
+
+def _compiled(function: Callable, eager: Callable, what: str, **options) -> Callable:
+    """``torch.compile(function)``, falling back to ``eager`` (with a warning) where compiling
+    fails, e.g. no C++ compiler or an unsupported Python; compiling happens on the first call."""
+    compiled = torch.compile(function, **options)
+    state = {"ok": None}
+
+    def call(*args):
+        if state["ok"] is False:
+            return eager(*args)
+        try:
+            result = compiled(*args)
+        except Exception as err:  # noqa: BLE001 - any compiler failure: run the plain code
+            if state["ok"]:
+                raise  # it compiled before: this is a real error, not a compiler problem
+            state["ok"] = False
+            warnings.warn(f"torch.compile of the {what} failed ({type(err).__name__}: "
+                          f"{str(err).strip()[:200]}); running it uncompiled", stacklevel=2)
+            return eager(*args)
+        state["ok"] = True
+        return result
+
+    return call
+
+
+def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
+                    fast: FastPath = PLAIN) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """:func:`train_step` arranged by ``fast``; call it right after building the optimizer
+    (``channels_last`` re-lays the weights out in place)."""
+    device = next(model.parameters()).device
+    if fast.channels_last:
+        model.to(memory_format=torch.channels_last)
+        # dropout draws its mask in memory order: back to NCHW first, so the masks are the
+        # plain path's (the flatten after it needs NCHW anyway)
+        model.dropout1.register_forward_pre_hook(lambda _, args: (args[0].contiguous(),))
+
+    def loss_of(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast.bf16):
+            logits = model(images)
+        return F.cross_entropy(logits.float(), labels)
+
+    if fast.compile_model:
+        mode = "reduce-overhead" if fast.cuda_graphs else None
+        # dynamic=False: one static graph per batch shape (the last, smaller batch gets its own)
+        loss_of = _compiled(loss_of, loss_of, "model", mode=mode, dynamic=False)
+    update = optimizer.step
+    if fast.compile_optimizer:
+        update = _compiled(optimizer.step, optimizer.step, "optimizer step")
+    mark_step = getattr(torch.compiler, "cudagraph_mark_step_begin", None)
+
+    def step(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if fast.cuda_graphs and mark_step is not None:
+            mark_step()  # the graphs' outputs of the previous step may now be overwritten
+        loss = loss_of(images, labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        update()
+        return loss.detach()
+
+    return step
 
 
 @torch.inference_mode()
@@ -349,7 +463,7 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
     """The trained weights as a plain state_dict (loadable with ``weights_only=True``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = path.with_name(f".{path.name}.part")
     torch.save(state, tmp)
     os.replace(tmp, path)
@@ -373,13 +487,15 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, epochs: int = 1
           batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED,
           start_state: dict | None = None, out_dir: str | os.PathLike | None = None,
           on_epoch_end: Callable[[dict], None] | None = None, progress: bool = True,
-          spec: OptimizerSpec | None = None) -> tuple[nn.Module, dict]:
+          spec: OptimizerSpec | None = None,
+          fast: bool | FastPath = True) -> tuple[nn.Module, dict]:
     """Train the task's model with optimizer ``name`` and return ``(model, history)``.
 
     ``start_state`` (default :func:`initial_state` of ``seed``) is where every optimizer
     starts. The data order and dropout masks come from ``seed`` too, so a CPU run is
     repeatable. With ``out_dir``, the history JSON is rewritten after every epoch and the final
-    weights are saved next to it.
+    weights are saved next to it. ``fast``: the device's :func:`fast_path_for` (True), the
+    plain :func:`train_step` (False), or a given :class:`FastPath`.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -392,8 +508,11 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, epochs: int = 1
     model = build_model().to(device)
     model.load_state_dict(start_state if start_state is not None else initial_state(seed))
     optimizer = spec.make(model.parameters())
-
     steps = math.ceil(len(train_data) / batch_size)
+    if not isinstance(fast, FastPath):
+        fast = fast_path_for(device, epochs * steps) if fast else PLAIN
+    step_fn = make_train_step(model, optimizer, fast)
+
     history = {
         "optimizer": spec.name, "label": spec.label, "settings": spec.kwargs,
         "source": spec.source, "device": describe_device(device), "batch_size": batch_size,
@@ -401,18 +520,20 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, epochs: int = 1
         "test_size": len(test_data), "steps_per_epoch": steps, "epochs_done": 0,
         "step_loss": [], "train_loss": [], "test_loss": [], "test_accuracy": [],
         "epoch_time_s": [], "wall_time_s": 0.0, "images_per_s": None, "completed": False,
+        "fast_path": fast.describe(),
     }
     bar = _progress_bar(epochs * steps, spec.label) if progress else None
     try:
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
             losses = train_epoch(model, optimizer, train_data, batch_size, generator,
-                                 name=spec.label, epoch=epoch, progress=bar)
+                                 name=spec.label, epoch=epoch, progress=bar,
+                                 step_fn=step_fn, sync_every=fast.sync_every)
             step_losses = losses.tolist()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             seconds = time.perf_counter() - started
-            test_loss, test_accuracy, predicted = evaluate(model, test_data)
+            test_loss, test_accuracy, predicted = evaluate(model, test_data, fast.eval_batch_size)
             # the epoch's train loss as Keras reports it: mean of its mini-batch losses
             history["step_loss"] += step_losses
             history["train_loss"].append(sum(step_losses) / len(step_losses))
@@ -457,7 +578,7 @@ def finished_history(out_dir: str | os.PathLike, name: str, train_data: Dataset,
 def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset, *,
               epochs: int = 10, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED,
               out_dir: str | os.PathLike | None = None, progress: bool = True,
-              reuse_finished: bool = False) -> dict[str, dict]:
+              reuse_finished: bool = False, fast: bool | FastPath = True) -> dict[str, dict]:
     """The task: one run per optimizer, all from the SAME initial weights; their histories.
 
     With ``reuse_finished``, an optimizer whose identical run already completed in ``out_dir``
@@ -476,17 +597,17 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
                 continue
         _, histories[name] = train(name, train_data, test_data, epochs=epochs,
                                    batch_size=batch_size, seed=seed, start_state=start,
-                                   out_dir=out_dir, progress=progress)
+                                   out_dir=out_dir, progress=progress, fast=fast)
     return histories
 
 
 __all__ = [
-    "CLASSES", "DEFAULT_BATCH_SIZE", "DEFAULT_SEED", "EXPECTED_PARAMETERS", "OPTIMIZERS",
-    "TASK_OPTIMIZERS", "Dataset", "DeviceUnavailableError", "NonFiniteLossError",
+    "CLASSES", "COMPILE_MIN_STEPS", "DEFAULT_BATCH_SIZE", "DEFAULT_SEED", "EXPECTED_PARAMETERS",
+    "OPTIMIZERS", "TASK_OPTIMIZERS", "Dataset", "DeviceUnavailableError", "NonFiniteLossError",
     "OptimizerSpec", "build_model", "choose_device", "colab_gpu_hint", "confusion_matrix",
-    "count_parameters", "default_results_dir", "describe_device", "evaluate",
-    "feature_map_sizes", "finished_history", "history_path", "initial_state", "load_datasets",
-    "load_history", "load_weights", "predict_proba", "quick_mode", "same_padding_tf",
-    "save_weights", "train", "train_all", "train_epoch", "train_step", "weights_path",
-    "write_json_atomic",
+    "count_parameters", "default_results_dir", "describe_device", "evaluate", "FastPath",
+    "fast_path_for", "feature_map_sizes", "finished_history", "history_path", "initial_state",
+    "load_datasets", "load_history", "load_weights", "make_train_step", "PLAIN",
+    "predict_proba", "quick_mode", "same_padding_tf", "save_weights", "train", "train_all",
+    "train_epoch", "train_step", "weights_path", "write_json_atomic",
 ]

@@ -176,7 +176,9 @@ def test_weights_round_trip_with_weights_only(mnist_small, tmp_path):
     assert set(state) == set(model.state_dict())
     _, test_data = mnist_small
     loss, accuracy, _ = training.evaluate(loaded, test_data)
-    assert (loss, accuracy) == (history["test_loss"][-1], history["test_accuracy"][-1])
+    # the engine evaluates in its fast layout (channels_last on CPU): equal up to float noise
+    assert loss == pytest.approx(history["test_loss"][-1], rel=1e-5)
+    assert accuracy == history["test_accuracy"][-1]
     saved = training.load_history(training.history_path(tmp_path, "sgd"))
     assert saved["completed"] and sum(map(sum, saved["confusion"])) == len(test_data)
 
