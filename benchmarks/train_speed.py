@@ -114,9 +114,13 @@ def engine_variants(device: torch.device) -> dict[str, training.FastPath]:
     return {
         "plain": training.PLAIN,
         "channels_last": replace(training.PLAIN, channels_last=True),
+        "integer_dropout": replace(training.PLAIN, integer_dropout=True),
         "compile_optimizer": replace(training.PLAIN, compile_optimizer=True),
         "fast": fast,
         "fast+bf16": replace(fast, bf16=True),
+        "fast-bernoulli": replace(fast, integer_dropout=False),
+        "fast+compile_model": replace(fast, compile_model=True),
+        "fast-nchw": replace(fast, channels_last=False),
         "fast-no-compile": replace(fast, compile_optimizer=False, compile_model=False,
                                    cuda_graphs=False),
     }

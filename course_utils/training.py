@@ -318,12 +318,16 @@ class FastPath:
     compile_model: bool = False  # torch.compile forward+backward (fuses the pointwise layers)
     cuda_graphs: bool = False  # replay each step as one CUDA graph: no per-kernel launches
     bf16: bool = False  # bfloat16 autocast for conv/matmul (opt-in: changes the rounding)
+    # dropout masks from 31-bit random integers: the same Bernoulli(1 - p) keep-or-drop and
+    # 1/(1 - p) scale, drawn ~4x faster than bernoulli_ on a CPU, but not the plain path's masks
+    integer_dropout: bool = False
     sync_every: int = SYNC_EVERY  # host syncs per epoch; 0: only at its end
     eval_batch_size: int = EVAL_BATCH_SIZE
 
     def describe(self) -> str:
-        switches = [name for name in ("channels_last", "compile_optimizer", "compile_model",
-                                      "cuda_graphs", "bf16") if getattr(self, name)]
+        switches = [name for name in ("channels_last", "integer_dropout", "compile_optimizer",
+                                      "compile_model", "cuda_graphs", "bf16")
+                    if getattr(self, name)]
         return "+".join(switches) or "plain"
 
 
@@ -341,7 +345,8 @@ def fast_path_for(device: torch.device | str, total_steps: int | None = None, *,
         return FastPath(compile_optimizer=True, compile_model=True, cuda_graphs=True,
                         bf16=bf16, sync_every=0, eval_batch_size=10_000)
     if device.type == "cpu":
-        return FastPath(channels_last=True, compile_optimizer=long_run, bf16=bf16)
+        return FastPath(channels_last=True, integer_dropout=True, compile_optimizer=long_run,
+                        bf16=bf16)
     return PLAIN
 
 
@@ -369,11 +374,30 @@ def _compiled(function: Callable, eager: Callable, what: str, **options) -> Call
     return call
 
 
+class IntegerDropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` with its mask drawn as 31-bit random integers below
+    (1 - p) * 2**31: the same keep probability (to 2**-31) and scale, without bernoulli_'s
+    per-element floating-point draw, which costs a CPU step more than its matrix products."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = 1.0 - self.p
+        # random_() on int32 is uniform on [0, 2**31): one 32-bit draw per element
+        bits = torch.empty(x.shape, dtype=torch.int32, device=x.device).random_()
+        noise = (bits < round(keep * 2**31)).to(x.dtype).mul_(1.0 / keep)
+        return x * noise
+
+
 def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
                     fast: FastPath = PLAIN) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """:func:`train_step` arranged by ``fast``; call it right after building the optimizer
     (``channels_last`` re-lays the weights out in place)."""
     device = next(model.parameters()).device
+    if fast.integer_dropout:
+        for name, layer in model.named_children():
+            if type(layer) is nn.Dropout:
+                setattr(model, name, IntegerDropout(layer.p))
     if fast.channels_last:
         model.to(memory_format=torch.channels_last)
         # dropout draws its mask in memory order: back to NCHW first, so the masks are the

@@ -60,13 +60,13 @@ def run(data, fast, name="adadelta", epochs=1):
 def test_cpu_gets_channels_last_and_compiles_only_for_long_runs():
     short = training.fast_path_for("cpu", total_steps=training.COMPILE_MIN_STEPS - 1)
     long = training.fast_path_for("cpu", total_steps=training.COMPILE_MIN_STEPS)
-    assert short.channels_last and not short.compile_optimizer
-    assert long.channels_last and long.compile_optimizer
+    assert short.channels_last and short.integer_dropout and not short.compile_optimizer
+    assert long.channels_last and long.integer_dropout and long.compile_optimizer
     assert training.fast_path_for("cpu") == long  # unknown length: a full run
     for path in (short, long):
         assert not (path.compile_model or path.cuda_graphs or path.bf16)
         assert path.sync_every == training.SYNC_EVERY
-    assert long.describe() == "channels_last+compile_optimizer"
+    assert long.describe() == "channels_last+integer_dropout+compile_optimizer"
     assert training.PLAIN.describe() == "plain"
 
 
@@ -82,7 +82,8 @@ def test_cuda_gets_graphs_no_syncs_inside_the_epoch_and_one_batch_evaluation():
 @needs_mnist
 def test_train_records_the_path_it_took(mnist_small):
     assert run(mnist_small, fast=False)["fast_path"] == "plain"
-    assert run(mnist_small, fast=True)["fast_path"] == "channels_last"  # 10 steps: no compile
+    # 10 steps: no compile
+    assert run(mnist_small, fast=True)["fast_path"] == "channels_last+integer_dropout"
 
 
 # --- same numbers as the plain path -----------------------------------------------------------
@@ -101,10 +102,42 @@ def test_channels_last_gives_the_plain_paths_losses_and_accuracy(mnist_small):
 @needs_mnist
 def test_compiled_optimizer_step_gives_the_eager_steps_numbers(mnist_small):
     plain = run(mnist_small, training.PLAIN)
-    compiled = run(mnist_small, training.fast_path_for(CPU))  # compiles (or falls back)
+    # compiles (or falls back); bernoulli_'s masks, so the plain path's numbers
+    compiled = run(mnist_small, replace(training.fast_path_for(CPU), integer_dropout=False))
     assert compiled["fast_path"] == "channels_last+compile_optimizer"
     np.testing.assert_allclose(compiled["step_loss"], plain["step_loss"], rtol=1e-4)
     assert abs(compiled["test_accuracy"][-1] - plain["test_accuracy"][-1]) <= 0.002
+
+
+@pytest.mark.parametrize("p", [0.35, 0.5])
+def test_integer_dropout_keeps_each_value_with_probability_1_minus_p_and_rescales(p):
+    torch.manual_seed(0)
+    layer = training.IntegerDropout(p)
+    x = torch.rand(1_000_000) + 1.0  # no zeros: a zero output means dropped
+    out = layer(x)
+    kept = out != 0
+    # 1e6 Bernoulli draws: the kept fraction is within 5 standard deviations of 1 - p
+    assert abs(kept.float().mean().item() - (1 - p)) < 5 * (p * (1 - p) / len(x)) ** 0.5
+    torch.testing.assert_close(out[kept], x[kept] / (1 - p))
+    y = x.clone().requires_grad_()
+    torch.manual_seed(1)
+    layer(y).sum().backward()
+    torch.manual_seed(1)
+    torch.testing.assert_close(y.grad, layer(torch.ones_like(x)))
+    assert torch.equal(layer.eval()(x), x) and torch.equal(training.IntegerDropout(0.0)(x), x)
+
+
+@needs_mnist
+def test_integer_dropout_is_repeatable_from_the_seed_and_learns_like_bernoulli(mnist_small):
+    path = replace(training.PLAIN, integer_dropout=True)
+    first, again = run(mnist_small, path, epochs=2), run(mnist_small, path, epochs=2)
+    assert first["fast_path"] == "integer_dropout"
+    assert first["step_loss"] == again["step_loss"]  # the masks come from the seed
+    plain = run(mnist_small, training.PLAIN, epochs=2)
+    assert first["step_loss"] != plain["step_loss"]  # other masks...
+    # ...equal in distribution: the same first loss (no update yet) and a close final loss
+    assert first["step_loss"][0] == pytest.approx(plain["step_loss"][0], rel=0.1)
+    assert first["train_loss"][-1] == pytest.approx(plain["train_loss"][-1], rel=0.25)
 
 
 def test_a_step_that_cannot_compile_runs_uncompiled_with_a_warning(monkeypatch):
