@@ -125,6 +125,7 @@ def test_integer_dropout_keeps_each_value_with_probability_1_minus_p_and_rescale
     torch.manual_seed(1)
     torch.testing.assert_close(y.grad, layer(torch.ones_like(x)))
     assert torch.equal(layer.eval()(x), x) and torch.equal(training.IntegerDropout(0.0)(x), x)
+    assert torch.equal(training.IntegerDropout(1.0)(x), torch.zeros_like(x))  # no 0 * inf
 
 
 @needs_mnist
