@@ -279,3 +279,5 @@ def test_result_plots_and_table_from_a_history(mnist_small):
                                             test_data.labels[wrong].numpy(),
                                             history["misclassified"]["predicted"]))
     assert len(figures[0].axes) == 2 and all(f.axes for f in figures)
+    bottom = figures[0].axes[0].get_ylim()[0]  # raw single-batch lows do not squash the curves
+    assert 0 < bottom <= plots.smooth(history["step_loss"]).min()
