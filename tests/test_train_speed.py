@@ -141,6 +141,17 @@ def test_integer_dropout_is_repeatable_from_the_seed_and_learns_like_bernoulli(m
     assert first["train_loss"][-1] == pytest.approx(plain["train_loss"][-1], rel=0.25)
 
 
+@needs_mnist
+def test_bf16_autocast_learns_like_fp32(mnist_small):
+    fp32 = run(mnist_small, training.PLAIN, epochs=2)
+    bf16 = run(mnist_small, replace(training.PLAIN, bf16=True), epochs=2)
+    assert bf16["fast_path"] == "bf16"
+    assert bf16["step_loss"] != fp32["step_loss"]  # other rounding...
+    # ...the same masks and data: the first loss to bf16's ~3 digits, the accuracy close
+    assert bf16["step_loss"][0] == pytest.approx(fp32["step_loss"][0], rel=2e-2)
+    assert abs(bf16["test_accuracy"][-1] - fp32["test_accuracy"][-1]) <= 0.02
+
+
 def test_a_step_that_cannot_compile_runs_uncompiled_with_a_warning(monkeypatch):
     def broken_compile(function, **options):
         def fails(*args):
