@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import sys
@@ -355,9 +356,20 @@ def fast_path_for(device: torch.device | str, total_steps: int | None = None, *,
     return PLAIN
 
 
+# Notes torch prints while compiling that concern torch itself, not the student's code (the
+# optimizer's profiler annotations are dropped; a CUDA build finds no GPU on a CPU machine).
+_COMPILER_CHATTER = ("torch._dynamo.variables.ctx_manager", "torch.utils.cpp_extension")
+
+
+def _quiet_compiler() -> None:
+    for name in _COMPILER_CHATTER:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def _compiled(function: Callable, eager: Callable, what: str, **options) -> Callable:
     """``torch.compile(function)``, falling back to ``eager`` (with a warning) where compiling
     fails, e.g. no C++ compiler or an unsupported Python; compiling happens on the first call."""
+    _quiet_compiler()
     compiled = torch.compile(function, **options)
     state = {"ok": None}
 
