@@ -179,6 +179,7 @@ def hardware(device: torch.device) -> tuple[str, float, float]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    known = engine_variants(torch.device("cpu"))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="a short run (CPU unless --device): few steps, 2 rounds")
@@ -193,8 +194,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--optimizer", default="adadelta", choices=sorted(training.OPTIMIZERS),
                         help="default adadelta (lr 1.0), pytorch/examples' choice")
     parser.add_argument("--variants", default="plain,fast",
-                        help="engine variants, comma-separated: " + ", ".join(
-                            engine_variants(torch.device("cpu"))))
+                        help="engine variants, comma-separated: " + ", ".join(known))
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for both contenders (default: torch's)")
     parser.add_argument("--seed", type=int, default=0)
@@ -209,7 +209,6 @@ def parse_args(argv=None) -> argparse.Namespace:
             parser.error(f"--{option} must be >= 1, got {value}")
     if args.seconds is not None and args.seconds <= 0:
         parser.error(f"--seconds must be > 0, got {args.seconds}")
-    known = engine_variants(torch.device("cpu"))
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in args.variants if v not in known]
     if unknown or not args.variants:

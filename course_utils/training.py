@@ -9,6 +9,7 @@ survive an interrupted run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -274,9 +275,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Datase
     on a non-finite loss and to show the running loss; everything else stays on the device.
     ``step_fn(images, labels)`` replaces :func:`train_step` (the fast path's compiled step).
     """
-    if step_fn is None:
-        def step_fn(images, labels):
-            return train_step(model, optimizer, images, labels)
+    step_fn = step_fn or functools.partial(train_step, model, optimizer)
     model.train()
     order = torch.randperm(len(data), generator=generator).to(data.images.device)
     steps = math.ceil(len(data) / batch_size)
@@ -330,11 +329,13 @@ class FastPath:
     sync_every: int = SYNC_EVERY  # host syncs per epoch; 0: only at its end
     eval_batch_size: int = EVAL_BATCH_SIZE
 
+    def switches(self) -> list[str]:
+        """The switches that are on: what changes the step itself."""
+        return [name for name in ("channels_last", "integer_dropout", "compile_optimizer",
+                                  "compile_model", "cuda_graphs", "bf16") if getattr(self, name)]
+
     def describe(self) -> str:
-        switches = [name for name in ("channels_last", "integer_dropout", "compile_optimizer",
-                                      "compile_model", "cuda_graphs", "bf16")
-                    if getattr(self, name)]
-        return "+".join(switches) or "plain"
+        return "+".join(self.switches()) or "plain"
 
 
 PLAIN = FastPath()
@@ -366,16 +367,17 @@ def _quiet_compiler() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _compiled(function: Callable, eager: Callable, what: str, **options) -> Callable:
-    """``torch.compile(function)``, falling back to ``eager`` (with a warning) where compiling
-    fails, e.g. no C++ compiler or an unsupported Python; compiling happens on the first call."""
+def _compiled(function: Callable, what: str, **options) -> Callable:
+    """``torch.compile(function)``, falling back to ``function`` itself (with a warning) where
+    compiling fails, e.g. no C++ compiler or an unsupported Python; compiling happens on the
+    first call."""
     _quiet_compiler()
     compiled = torch.compile(function, **options)
     state = {"ok": None}
 
     def call(*args):
         if state["ok"] is False:
-            return eager(*args)
+            return function(*args)
         try:
             result = compiled(*args)
         except Exception as err:  # noqa: BLE001 - any compiler failure: run the plain code
@@ -384,7 +386,7 @@ def _compiled(function: Callable, eager: Callable, what: str, **options) -> Call
             state["ok"] = False
             warnings.warn(f"torch.compile of the {what} failed ({type(err).__name__}: "
                           f"{str(err).strip()[:200]}); running it uncompiled", stacklevel=2)
-            return eager(*args)
+            return function(*args)
         state["ok"] = True
         return result
 
@@ -411,7 +413,10 @@ class IntegerDropout(nn.Dropout):
 def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
                     fast: FastPath = PLAIN) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """:func:`train_step` arranged by ``fast``; call it right after building the optimizer
-    (``channels_last`` re-lays the weights out in place)."""
+    (``channels_last`` re-lays the weights out in place). With no switch on, it is
+    :func:`train_step` itself."""
+    if not fast.switches():
+        return functools.partial(train_step, model, optimizer)
     device = next(model.parameters()).device
     if fast.integer_dropout:
         for name, layer in model.named_children():
@@ -431,10 +436,10 @@ def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
     if fast.compile_model:
         mode = "reduce-overhead" if fast.cuda_graphs else None
         # dynamic=False: one static graph per batch shape (the last, smaller batch gets its own)
-        loss_of = _compiled(loss_of, loss_of, "model", mode=mode, dynamic=False)
+        loss_of = _compiled(loss_of, "model", mode=mode, dynamic=False)
     update = optimizer.step
     if fast.compile_optimizer:
-        update = _compiled(optimizer.step, optimizer.step, "optimizer step")
+        update = _compiled(optimizer.step, "optimizer step")
     mark_step = getattr(torch.compiler, "cudagraph_mark_step_begin", None)
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
