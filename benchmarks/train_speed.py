@@ -123,7 +123,15 @@ def engine_variants(device: torch.device) -> dict[str, training.FastPath]:
         "fast-nchw": replace(fast, channels_last=False),
         "fast-no-compile": replace(fast, compile_optimizer=False, compile_model=False,
                                    cuda_graphs=False),
+        # the two CUDA paths by name, whichever is the default
+        "compiled": training.CUDA_COMPILED,
+        "compiled+bf16": replace(training.CUDA_COMPILED, bf16=True),
+        "graphed": training.CUDA_GRAPHED,
+        "graphed+bf16": replace(training.CUDA_GRAPHED, bf16=True),
     }
+
+
+CUDA_ONLY = ("graphed", "graphed+bf16")  # a captured graph needs a GPU
 
 
 # --- what the numbers mean -------------------------------------------------------------------
@@ -219,6 +227,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.device = training.choose_device(args.device)
     except training.DeviceUnavailableError as err:
         parser.error(str(err))
+    cuda_only = [v for v in args.variants if v in CUDA_ONLY]
+    if cuda_only and args.device.type != "cuda":
+        parser.error(f"variant(s) {cuda_only} need a CUDA GPU; this run is on {args.device}")
     args.rounds = args.rounds or (2 if args.quick else 5)
     return args
 

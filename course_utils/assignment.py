@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 QUICK_TRAIN, QUICK_TEST = 2000, 1000  # --quick: a smoke test in seconds, not a result
+# --fast-path: the device's default, notebook 05's plain loop, or one of the two CUDA paths
+FAST_PATHS = ("auto", "plain", "graphed", "compiled")
 
 
 def _positive_int(text: str) -> int:
@@ -53,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: results/, with --quick results/quick/ so "
                              "a smoke test never overwrites a full run)")
+    parser.add_argument("--fast-path", choices=FAST_PATHS, default="auto",
+                        help="auto: the device's fast path (default); plain: notebook 05's "
+                             "loop; graphed / compiled: the CUDA step as a hand-captured graph "
+                             "or compiled by torch.compile (CUDA only)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: first {QUICK_TRAIN} training / {QUICK_TEST} test "
                              "images, 1 epoch")
@@ -101,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         device = training.choose_device(args.device)
     except training.DeviceUnavailableError as err:
         parser.error(str(err))
+    if args.fast_path in ("graphed", "compiled") and device.type != "cuda":
+        parser.error(f"--fast-path {args.fast_path} needs a CUDA GPU; this run is on {device}")
+    fast = {"auto": True, "plain": False, "graphed": training.CUDA_GRAPHED,
+            "compiled": training.CUDA_COMPILED}[args.fast_path]
     print(f"device: {training.describe_device(device)}")
     if hint := training.colab_gpu_hint(device):
         print(hint)
@@ -119,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         histories = training.train_all(args.optimizers, train_data, test_data, epochs=epochs,
                                         batch_size=args.batch_size, seed=args.seed,
-                                        out_dir=args.out)
+                                        out_dir=args.out, fast=fast)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished epoch is in {args.out}/history_*.json",
               file=sys.stderr)

@@ -20,7 +20,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -170,7 +170,8 @@ def describe_device(device: torch.device) -> str:
 
 
 def colab_gpu_hint(device: torch.device) -> str | None:
-    """On Colab without a GPU, how to get one (the full run is ~20x faster there)."""
+    """On Colab without a GPU, how to get one (the full run takes minutes there instead of a
+    quarter of an hour: README, Performance)."""
     if "google.colab" in sys.modules and device.type == "cpu":
         return ("Colab is running on CPU: Runtime > Change runtime type > T4 GPU, "
                 "then Runtime > Run all.")
@@ -319,6 +320,9 @@ class FastPath:
     compile_optimizer: bool = False  # the optimizer's ~10 passes over 1.2 M weights -> 1 loop
     compile_model: bool = False  # torch.compile forward+backward (fuses the pointwise layers)
     cuda_graphs: bool = False  # replay each step as one CUDA graph: no per-kernel launches
+    # the plain eager step recorded as one CUDA graph by hand (graphed_step): no compiler, so
+    # no compile time; exclusive with the compile switches
+    capture_graph: bool = False
     # bfloat16 autocast for conv/matmul: 1.4x faster on a CPU with AVX512-BF16, but opt-in:
     # on the full task (seed 0) it ended 0.24/0.27 points below the FP32 fast path (Adam,
     # Adadelta), outside the 0.2 the fast path may move results
@@ -332,25 +336,31 @@ class FastPath:
     def switches(self) -> list[str]:
         """The switches that are on: what changes the step itself."""
         return [name for name in ("channels_last", "integer_dropout", "compile_optimizer",
-                                  "compile_model", "cuda_graphs", "bf16") if getattr(self, name)]
+                                  "compile_model", "cuda_graphs", "capture_graph", "bf16")
+                if getattr(self, name)]
 
     def describe(self) -> str:
         return "+".join(self.switches()) or "plain"
 
 
 PLAIN = FastPath()
+# The two CUDA paths, both with no host sync inside an epoch and the test set in one batch:
+# torch.compile's graphs, and the eager step captured by hand, the default because it measured
+# faster and has no compile time (README, Performance).
+CUDA_COMPILED = FastPath(compile_optimizer=True, compile_model=True, cuda_graphs=True,
+                         sync_every=0, eval_batch_size=10_000)
+CUDA_GRAPHED = FastPath(capture_graph=True, sync_every=0, eval_batch_size=10_000)
 
 
 def fast_path_for(device: torch.device | str, total_steps: int | None = None, *,
                   bf16: bool = False) -> FastPath:
     """The engine's default per device. CPU: channels_last, plus the compiled optimizer for
-    runs long enough to repay its compile time. CUDA: everything compiled into CUDA graphs, no
-    host sync inside an epoch, the test set in one batch. MPS: plain."""
+    runs long enough to repay its compile time. CUDA: the plain step captured as one CUDA
+    graph, no host sync inside an epoch, the test set in one batch. MPS: plain."""
     device = torch.device(device)
     long_run = total_steps is None or total_steps >= COMPILE_MIN_STEPS
     if device.type == "cuda":
-        return FastPath(compile_optimizer=True, compile_model=True, cuda_graphs=True,
-                        bf16=bf16, sync_every=0, eval_batch_size=10_000)
+        return replace(CUDA_GRAPHED, bf16=bf16)
     if device.type == "cpu":
         return FastPath(channels_last=True, integer_dropout=True, compile_optimizer=long_run,
                         bf16=bf16)
@@ -418,6 +428,12 @@ def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
     if not fast.switches():
         return functools.partial(train_step, model, optimizer)
     device = next(model.parameters()).device
+    if fast.capture_graph:
+        if device.type != "cuda":
+            raise ValueError(f"capture_graph needs a CUDA device; the model is on {device}")
+        clash = {"compile_model", "compile_optimizer", "cuda_graphs"} & set(fast.switches())
+        if clash:
+            raise ValueError(f"capture_graph records the eager step; drop {sorted(clash)}")
     if fast.integer_dropout:
         for name, layer in model.named_children():
             if type(layer) is nn.Dropout:
@@ -429,9 +445,16 @@ def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
         model.dropout1.register_forward_pre_hook(lambda _, args: (args[0].contiguous(),))
 
     def loss_of(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast.bf16):
+        # no cast cache under a captured graph: its cached copies would outlive the capture
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast.bf16,
+                            cache_enabled=not fast.capture_graph):
             logits = model(images)
         return F.cross_entropy(logits.float(), labels)
+
+    if fast.capture_graph:
+        from course_utils.graphed_step import GraphedStep
+
+        return GraphedStep(model, optimizer, loss_of)
 
     if fast.compile_model:
         mode = "reduce-overhead" if fast.cuda_graphs else None
@@ -654,7 +677,8 @@ __all__ = [
     "OPTIMIZERS", "TASK_OPTIMIZERS", "Dataset", "DeviceUnavailableError", "NonFiniteLossError",
     "OptimizerSpec", "build_model", "choose_device", "colab_gpu_hint", "confusion_matrix",
     "count_parameters", "default_results_dir", "describe_device", "evaluate", "FastPath",
-    "fast_path_for", "feature_map_sizes", "finished_history", "history_path", "initial_state",
+    "fast_path_for", "CUDA_COMPILED", "CUDA_GRAPHED", "feature_map_sizes", "finished_history",
+    "history_path", "initial_state",
     "IntegerDropout", "load_datasets", "load_history", "load_weights", "make_train_step", "PLAIN",
     "predict_proba", "quick_mode", "same_padding_tf", "save_weights", "train", "train_all",
     "train_epoch", "train_step", "weights_path", "write_json_atomic",

@@ -70,11 +70,14 @@ def test_cpu_gets_channels_last_and_compiles_only_for_long_runs():
     assert training.PLAIN.describe() == "plain"
 
 
-def test_cuda_gets_graphs_no_syncs_inside_the_epoch_and_one_batch_evaluation():
+def test_cuda_gets_the_captured_graph_no_syncs_inside_the_epoch_and_one_batch_evaluation():
     # resolving needs no GPU: torch.device("cuda") is only a name here
     path = training.fast_path_for(torch.device("cuda"))
-    assert path.compile_model and path.cuda_graphs and path.compile_optimizer
+    assert path == training.CUDA_GRAPHED and path.describe() == "capture_graph"
+    assert not (path.compile_model or path.compile_optimizer or path.cuda_graphs)
     assert path.sync_every == 0 and path.eval_batch_size >= 10_000
+    compiled = training.CUDA_COMPILED
+    assert compiled.compile_model and compiled.cuda_graphs and compiled.compile_optimizer
     assert not path.bf16 and training.fast_path_for("cuda", bf16=True).bf16
     assert training.fast_path_for("mps") == training.PLAIN
 
@@ -191,11 +194,11 @@ def test_an_error_after_a_successful_compile_is_not_hidden(monkeypatch):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="the CUDA-graph path needs a GPU")
-def test_cuda_graph_path_keeps_the_accuracy_of_the_plain_path():
+def test_compiled_cuda_path_keeps_the_accuracy_of_the_plain_path():
     device = torch.device("cuda")
     data = training.load_datasets(device)  # the whole set: seconds on a GPU
     plain = run(data, training.PLAIN, name="adam", epochs=2)
-    fast = run(data, training.fast_path_for(device), name="adam", epochs=2)
+    fast = run(data, training.CUDA_COMPILED, name="adam", epochs=2)
     assert fast["fast_path"] == "compile_optimizer+compile_model+cuda_graphs"
     # compiled dropout draws other masks: equal in distribution, so compare accuracies
     assert abs(fast["test_accuracy"][-1] - plain["test_accuracy"][-1]) <= 0.002
