@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## make test: lint, unit tests and every notebook under nbval (quick mode for training)
 test: $(STAMP)
-	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks
+	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks tools
 	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m pytest
 
 ## make assignment: the lecture's programming task (3 optimizers x 10 epochs), results in results/
@@ -30,10 +30,12 @@ lab: $(STAMP)
 	$(BIN)/python -m jupyter lab notebooks/
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks
+	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks tools
 
+## make format: ruff's formatter, then its fixable lint rules (import order, unused imports)
 format: $(STAMP)
-	$(BIN)/python -m ruff check --fix course_utils tests notebooks benchmarks
+	$(BIN)/python -m ruff format course_utils tests benchmarks tools
+	$(BIN)/python -m ruff check --fix course_utils tests notebooks benchmarks tools
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -22,17 +22,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from course_utils import training
-from course_utils.assignment import QUICK_TEST, QUICK_TRAIN
+from course_utils import devices, engine, fast_path, loop, task
 from course_utils.data import MNISTNotFoundError
 
-PATHS = {"auto": None, "plain": training.PLAIN, "graphed": training.CUDA_GRAPHED,
-         "compiled": training.CUDA_COMPILED}
+PATHS = {"auto": None, "plain": fast_path.PLAIN, "graphed": fast_path.CUDA_GRAPHED,
+         "compiled": fast_path.CUDA_COMPILED}
 
 
-def fast_path(name: str, precision: str, device) -> training.FastPath:
+def path_of(name: str, precision: str, device) -> fast_path.FastPath:
     """The named path (``auto``: the device's default) in FP32 or bf16."""
-    path = PATHS[name] or training.fast_path_for(device)
+    path = PATHS[name] or fast_path.fast_path_for(device)
     return replace(path, bf16=precision == "bf16")
 
 
@@ -50,7 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_TRAIN} training / {QUICK_TEST} test images, 1 epoch, CPU")
+                        help=f"{task.QUICK_TRAIN} training / {task.QUICK_TEST} test images, "
+                             "1 epoch, CPU")
     parser.add_argument("--out", type=Path, default=Path("results") / "full_task")
     args = parser.parse_args(argv)
     args.paths = [p for p in args.paths.split(",") if p]
@@ -68,8 +68,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.device is None and args.quick:
         args.device = "cpu"
     try:
-        args.device = training.choose_device(args.device)
-    except training.DeviceUnavailableError as err:
+        args.device = devices.choose_device(args.device)
+    except devices.DeviceUnavailableError as err:
         parser.error(str(err))
     needs_gpu = [p for p in args.paths if p in ("graphed", "compiled")]
     if needs_gpu and args.device.type != "cuda":
@@ -82,26 +82,26 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        sizes = (QUICK_TRAIN, QUICK_TEST) if args.quick else (None, None)
-        train_data, test_data = training.load_datasets(args.device, *sizes)
+        sizes = (task.QUICK_TRAIN, task.QUICK_TEST) if args.quick else (None, None)
+        train_data, test_data = loop.load_datasets(args.device, *sizes)
     except MNISTNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"device: {training.describe_device(args.device)}; {len(train_data):,} training "
-          f"images, {args.epochs} epoch(s), batch {training.DEFAULT_BATCH_SIZE}")
+    print(f"device: {devices.describe_device(args.device)}; {len(train_data):,} training "
+          f"images, {args.epochs} epoch(s), batch {task.DEFAULT_BATCH_SIZE}")
     rows = []
     for path in args.paths:
         for precision in args.precisions:
             for seed in args.seeds:
-                fast = fast_path(path, precision, args.device)
+                fast = path_of(path, precision, args.device)
                 out = args.out / f"{path}-{precision}-seed{seed}"
                 started = time.perf_counter()
-                histories = training.train_all(training.TASK_OPTIMIZERS, train_data,
+                histories = engine.train_all(task.TASK_OPTIMIZERS, train_data,
                                                test_data, epochs=args.epochs, seed=seed,
                                                out_dir=out, progress=False, fast=fast)
                 row = {"path": path, "fast_path": fast.describe(), "precision": precision,
                        "seed": seed, "epochs": args.epochs, "train_size": len(train_data),
-                       "device": training.describe_device(args.device),
+                       "device": devices.describe_device(args.device),
                        "seconds": round(time.perf_counter() - started, 2),
                        "accuracy": {n: h["test_accuracy"][-1] for n, h in histories.items()},
                        "setup_s": {n: round(setup_seconds(h), 2) for n, h in histories.items()}}

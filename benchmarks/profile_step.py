@@ -19,7 +19,7 @@ import traceback
 
 import torch
 
-from course_utils import training
+from course_utils import devices, fast_path, loop, task
 
 STEPS = 500
 
@@ -32,8 +32,8 @@ def batch(device: torch.device, size: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def model_and_optimizer(name: str, device: torch.device, **extra):
     torch.manual_seed(0)
-    model = training.build_model().to(device)
-    spec = training.OPTIMIZERS[name]
+    model = task.build_model().to(device)
+    spec = task.OPTIMIZERS[name]
     return model, spec.factory(model.parameters(), **spec.kwargs, **extra)
 
 
@@ -52,7 +52,7 @@ def wall_us(call, steps: int = STEPS) -> float:
 def eager_kernels(name: str, device, images, labels, steps: int = 50):
     """Kernels per eager step, their summed GPU microseconds, and the five costliest."""
     model, optimizer = model_and_optimizer(name, device)
-    step = functools.partial(training.train_step, model, optimizer, images, labels)
+    step = functools.partial(loop.train_step, model, optimizer, images, labels)
     for _ in range(10):
         step()
     torch.cuda.synchronize()
@@ -75,7 +75,7 @@ def eager_kernels(name: str, device, images, labels, steps: int = 50):
 
 def graphed(name: str, device, images, labels, **extra):
     model, optimizer = model_and_optimizer(name, device, **extra)
-    step = training.make_train_step(model, optimizer, training.CUDA_GRAPHED)
+    step = fast_path.make_train_step(model, optimizer, fast_path.CUDA_GRAPHED)
     step(images, labels)  # captures
     return step
 
@@ -91,20 +91,20 @@ def attempt(label: str, function):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--batch-size", type=int, default=training.DEFAULT_BATCH_SIZE)
+    parser.add_argument("--batch-size", type=int, default=task.DEFAULT_BATCH_SIZE)
     args = parser.parse_args(argv)
     try:
-        device = training.choose_device(args.device)
-    except training.DeviceUnavailableError as err:
+        device = devices.choose_device(args.device)
+    except devices.DeviceUnavailableError as err:
         parser.error(str(err))
     if device.type != "cuda":
         parser.error("profiling the graphed step needs a CUDA GPU")
     images, labels = batch(device, args.batch_size)
-    print(f"{training.describe_device(device)}, torch {torch.__version__}, batch "
+    print(f"{devices.describe_device(device)}, torch {torch.__version__}, batch "
           f"{args.batch_size}, {STEPS} steps per timing")
 
     steps = {}
-    for name in training.TASK_OPTIMIZERS:
+    for name in task.TASK_OPTIMIZERS:
         found = attempt(f"{name} eager profile",
                         lambda n=name: eager_kernels(n, device, images, labels))
         if found:

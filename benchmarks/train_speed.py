@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from course_utils import training
+from course_utils import devices, engine, fast_path, loop, task
 from course_utils.data import MNIST_MEAN, MNIST_STD, MNISTNotFoundError, copy_raw
 
 RESULTS = Path(__file__).with_name("results.csv")
@@ -50,7 +50,7 @@ class ReferenceLoop:
     name = "reference (pytorch/examples)"
 
     def __init__(self, raw_root: Path, device: torch.device, batch_size: int,
-                 spec: training.OptimizerSpec, start: dict):
+                 spec: task.OptimizerSpec, start: dict):
         from torchvision import datasets, transforms
 
         transform = transforms.Compose([transforms.ToTensor(),
@@ -62,7 +62,7 @@ class ReferenceLoop:
         self.loader = torch.utils.data.DataLoader(dataset, **kwargs)
         self.batches = iter(self.loader)
         self.device = device
-        self.model = training.build_model().to(device)
+        self.model = task.build_model().to(device)
         self.model.load_state_dict(start)
         self.optimizer = spec.make(self.model.parameters())
 
@@ -88,34 +88,34 @@ class ReferenceLoop:
 
 
 class EngineLoop:
-    """course_utils' ``train_epoch`` with one :class:`~course_utils.training.FastPath`, on the
+    """course_utils' ``train_epoch`` with one :class:`~course_utils.fast_path.FastPath`, on the
     data set held on the device (each round: one epoch over ``steps`` batches of it)."""
 
-    def __init__(self, name: str, fast: training.FastPath, data: training.Dataset,
-                 batch_size: int, spec: training.OptimizerSpec, start: dict, seed: int):
+    def __init__(self, name: str, fast: fast_path.FastPath, data: loop.Dataset,
+                 batch_size: int, spec: task.OptimizerSpec, start: dict, seed: int):
         self.name = f"engine {name}"
         self.fast, self.data, self.batch_size = fast, data, batch_size
-        self.model = training.build_model().to(data.images.device)
+        self.model = task.build_model().to(data.images.device)
         self.model.load_state_dict(start)
         self.optimizer = spec.make(self.model.parameters())
-        self.step_fn = training.make_train_step(self.model, self.optimizer, fast)
+        self.step_fn = fast_path.make_train_step(self.model, self.optimizer, fast)
         self.generator = torch.Generator().manual_seed(seed)
 
     def run(self, steps: int) -> None:
         subset = self.data.subset(steps * self.batch_size)
-        training.train_epoch(self.model, self.optimizer, subset, self.batch_size,
+        loop.train_epoch(self.model, self.optimizer, subset, self.batch_size,
                              self.generator, step_fn=self.step_fn,
                              sync_every=self.fast.sync_every)
 
 
-def engine_variants(device: torch.device) -> dict[str, training.FastPath]:
+def engine_variants(device: torch.device) -> dict[str, fast_path.FastPath]:
     """The engine's fast path, whole and switch by switch (for the per-change measurements)."""
-    fast = training.fast_path_for(device)  # what a full run (10 epochs) gets
+    fast = fast_path.fast_path_for(device)  # what a full run (10 epochs) gets
     return {
-        "plain": training.PLAIN,
-        "channels_last": replace(training.PLAIN, channels_last=True),
-        "integer_dropout": replace(training.PLAIN, integer_dropout=True),
-        "compile_optimizer": replace(training.PLAIN, compile_optimizer=True),
+        "plain": fast_path.PLAIN,
+        "channels_last": replace(fast_path.PLAIN, channels_last=True),
+        "integer_dropout": replace(fast_path.PLAIN, integer_dropout=True),
+        "compile_optimizer": replace(fast_path.PLAIN, compile_optimizer=True),
         "fast": fast,
         "fast+bf16": replace(fast, bf16=True),
         "fast-bernoulli": replace(fast, integer_dropout=False),
@@ -124,10 +124,10 @@ def engine_variants(device: torch.device) -> dict[str, training.FastPath]:
         "fast-no-compile": replace(fast, compile_optimizer=False, compile_model=False,
                                    cuda_graphs=False),
         # the two CUDA paths by name, whichever is the default
-        "compiled": training.CUDA_COMPILED,
-        "compiled+bf16": replace(training.CUDA_COMPILED, bf16=True),
-        "graphed": training.CUDA_GRAPHED,
-        "graphed+bf16": replace(training.CUDA_GRAPHED, bf16=True),
+        "compiled": fast_path.CUDA_COMPILED,
+        "compiled+bf16": replace(fast_path.CUDA_COMPILED, bf16=True),
+        "graphed": fast_path.CUDA_GRAPHED,
+        "graphed+bf16": replace(fast_path.CUDA_GRAPHED, bf16=True),
     }
 
 
@@ -142,7 +142,7 @@ def flops_per_image(batch_size: int = 64) -> float:
     by torch.utils.flop_counter on the task's model (convolutions and matrix products)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    model = training.build_model()
+    model = task.build_model()
     images = torch.randn(batch_size, 1, 28, 28)
     labels = torch.zeros(batch_size, dtype=torch.long)
     with FlopCounterMode(display=False) as counter:
@@ -199,7 +199,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None,
                         help="instead of --steps: about this many seconds per reference round")
     parser.add_argument("--rounds", type=int, default=None, help="default 5; quick 2")
-    parser.add_argument("--optimizer", default="adadelta", choices=sorted(training.OPTIMIZERS),
+    parser.add_argument("--optimizer", default="adadelta", choices=sorted(task.OPTIMIZERS),
                         help="default adadelta (lr 1.0), pytorch/examples' choice")
     parser.add_argument("--variants", default="plain,fast",
                         help="engine variants, comma-separated: " + ", ".join(known))
@@ -224,8 +224,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.device is None and args.quick:
         args.device = "cpu"
     try:
-        args.device = training.choose_device(args.device)
-    except training.DeviceUnavailableError as err:
+        args.device = devices.choose_device(args.device)
+    except devices.DeviceUnavailableError as err:
         parser.error(str(err))
     cuda_only = [v for v in args.variants if v in CUDA_ONLY]
     if cuda_only and args.device.type != "cuda":
@@ -254,66 +254,43 @@ def append_rows(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    device = args.device
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    spec = training.OPTIMIZERS[args.optimizer]
-    start = training.initial_state(args.seed)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    variants = engine_variants(device)
-    chip, peak_fp32, peak_bf16 = hardware(device)
-    per_image = flops_per_image()
+def measure(args, contenders, device, data_size: int):
+    """Warm every contender up, then alternate timed rounds; Ctrl-C keeps the finished rounds.
+    Returns (seconds per contender and round, warm-up seconds, steps per round) or None."""
+    warm = max(3, LOG_INTERVAL)
+    warmup_s = {}
+    for contender in contenders:  # first calls: allocation, oneDNN primitives, compiling
+        warmup_s[contender.name] = timed(contender, warm, device)
+    steps = args.steps or (10 if args.quick else 100)
+    if args.seconds:
+        per_step = warmup_s[contenders[0].name] / warm
+        steps = max(1, round(args.seconds / per_step))
+    steps = min(steps, data_size // args.batch_size)
+    print(f"{args.rounds} rounds x {steps} steps each, contenders alternating; warm-up "
+          f"{warm} steps each, not timed")
+    seconds = {c.name: [] for c in contenders}
+    try:
+        for round_number in range(1, args.rounds + 1):
+            for contender in contenders:
+                seconds[contender.name].append(timed(contender, steps, device))
+            shown = ", ".join(f"{name.split(' (')[0]} {steps * args.batch_size / s[-1]:,.0f}"
+                              for name, s in seconds.items())
+            print(f"  round {round_number}: images/s {shown}", flush=True)
+    except KeyboardInterrupt:
+        done = min(len(s) for s in seconds.values())
+        if done == 0:
+            print("interrupted before the first round finished; nothing recorded")
+            return None
+        print(f"interrupted: reporting the {done} finished round(s)")
+        seconds = {name: s[:done] for name, s in seconds.items()}
+    return seconds, warmup_s, steps
 
-    with tempfile.TemporaryDirectory(prefix="mnist-bench-") as tmp:
-        try:
-            copy_raw(tmp)  # the verified raw files, where torchvision.datasets.MNIST reads them
-            data, _ = training.load_datasets(device, test_size=0)
-        except MNISTNotFoundError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        contenders = [ReferenceLoop(Path(tmp), device, args.batch_size, spec, start)]
-        contenders += [EngineLoop(v, variants[v], data, args.batch_size, spec, start, args.seed)
-                       for v in args.variants]
 
-        print(f"device: {training.describe_device(device)} - {chip}; torch {torch.__version__}; "
-              f"load average {load:.1f} at start")
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        if device.type == "cpu" and load + torch.get_num_threads() > cores + 0.5:
-            print(f"note: the machine is busy ({load:.1f} runnable on {cores} cores): "
-                  "multi-threaded kernels stall on descheduled threads; --threads 1 is steadier")
-        print(f"model: {per_image / 1e6:.1f} MFLOP per image per training step (forward + "
-              f"backward); {spec.label}; batch {args.batch_size}")
-        warm = max(3, LOG_INTERVAL)
-        warmup_s = {}
-        for contender in contenders:  # first calls: allocation, oneDNN primitives, compiling
-            warmup_s[contender.name] = timed(contender, warm, device)
-        steps = args.steps or (10 if args.quick else 100)
-        if args.seconds:
-            per_step = warmup_s[contenders[0].name] / warm
-            steps = max(1, round(args.seconds / per_step))
-        steps = min(steps, len(data) // args.batch_size)
-        print(f"{args.rounds} rounds x {steps} steps each, contenders alternating; warm-up "
-              f"{warm} steps each, not timed")
-
-        seconds = {c.name: [] for c in contenders}
-        try:
-            for round_number in range(1, args.rounds + 1):
-                for contender in contenders:
-                    seconds[contender.name].append(timed(contender, steps, device))
-                shown = ", ".join(f"{name.split(' (')[0]} {steps * args.batch_size / s[-1]:,.0f}"
-                                  for name, s in seconds.items())
-                print(f"  round {round_number}: images/s {shown}", flush=True)
-        except KeyboardInterrupt:
-            done = min(len(s) for s in seconds.values())
-            if done == 0:
-                print("interrupted before the first round finished; nothing recorded")
-                return 130
-            print(f"interrupted: reporting the {done} finished round(s)")
-            seconds = {name: s[:done] for name, s in seconds.items()}
-
+def report(args, contenders, seconds, warmup_s, steps, *, device, spec, chip, peaks,
+           per_image, load) -> list[dict]:
+    """The table (images/s, median ratio to the reference, GFLOP/s against the rough peak)
+    and its rows for the CSV."""
+    peak_fp32, peak_bf16 = peaks
     reference = seconds[contenders[0].name]
     images = steps * args.batch_size
     rows = []
@@ -331,7 +308,7 @@ def main(argv=None) -> int:
               f"{100 * achieved / peak:>6.1f}% {warmup_s[contender.name]:>9.1f}")
         rows.append({
             "date": stamp, "host": platform.node(), "hardware": chip,
-            "device": training.describe_device(device), "threads": torch.get_num_threads(),
+            "device": devices.describe_device(device), "threads": torch.get_num_threads(),
             "torch": torch.__version__, "optimizer": spec.name, "batch_size": args.batch_size,
             "steps": steps, "rounds": len(times), "contender": contender.name,
             "images_per_s": round(rate, 1), "ratio_vs_reference": round(ratio, 3),
@@ -341,6 +318,45 @@ def main(argv=None) -> int:
         })
     print(f"rough peak {peak_fp32:,.0f} GFLOP/s FP32, {peak_bf16:,.0f} BF16 (bf16 variants); "
           "ratio = median of the per-round ratios to the reference")
+    return rows
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    device = args.device
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    spec = task.OPTIMIZERS[args.optimizer]
+    start = engine.initial_state(args.seed)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    variants = engine_variants(device)
+    chip, peak_fp32, peak_bf16 = hardware(device)
+    per_image = flops_per_image()
+
+    with tempfile.TemporaryDirectory(prefix="mnist-bench-") as tmp:
+        try:
+            copy_raw(tmp)  # the verified raw files, where torchvision.datasets.MNIST reads them
+            data, _ = loop.load_datasets(device, test_size=0)
+        except MNISTNotFoundError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        contenders = [ReferenceLoop(Path(tmp), device, args.batch_size, spec, start)]
+        contenders += [EngineLoop(v, variants[v], data, args.batch_size, spec, start, args.seed)
+                       for v in args.variants]
+        print(f"device: {devices.describe_device(device)} - {chip}; torch {torch.__version__}; "
+              f"load average {load:.1f} at start")
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        if device.type == "cpu" and load + torch.get_num_threads() > cores + 0.5:
+            print(f"note: the machine is busy ({load:.1f} runnable on {cores} cores): "
+                  "multi-threaded kernels stall on descheduled threads; --threads 1 is steadier")
+        print(f"model: {per_image / 1e6:.1f} MFLOP per image per training step (forward + "
+              f"backward); {spec.label}; batch {args.batch_size}")
+        measured = measure(args, contenders, device, len(data))
+    if measured is None:
+        return 130
+    rows = report(args, contenders, *measured, device=device, spec=spec, chip=chip,
+                  peaks=(peak_fp32, peak_bf16), per_image=per_image, load=load)
     append_rows(args.results, rows)
     print(f"appended {len(rows)} rows to {args.results}")
     return 0

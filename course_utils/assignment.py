@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-QUICK_TRAIN, QUICK_TEST = 2000, 1000  # --quick: a smoke test in seconds, not a result
 # --fast-path: the device's default, notebook 05's plain loop, or one of the two CUDA paths
 FAST_PATHS = ("auto", "plain", "graphed", "compiled")
 
@@ -29,10 +28,12 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from course_utils.training import (
+    from course_utils.task import (
         DEFAULT_BATCH_SIZE,
         DEFAULT_SEED,
         OPTIMIZERS,
+        QUICK_TEST,
+        QUICK_TRAIN,
         TASK_OPTIMIZERS,
     )
 
@@ -53,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help="initial weights, data order and dropout (default: 0)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default: results/, with --quick results/quick/ so "
-                             "a smoke test never overwrites a full run)")
+                        help="output folder (default: the checkout's results/, with --quick "
+                             "results/quick/ so a smoke test never overwrites a full run); a "
+                             "rerun with the same settings reuses the optimizers it finished")
     parser.add_argument("--fast-path", choices=FAST_PATHS, default="auto",
                         help="auto: the device's fast path (default); plain: notebook 05's "
                              "loop; graphed / compiled: the CUDA step as a hand-captured graph "
@@ -97,27 +99,27 @@ def write_plots(histories: dict[str, dict], test_images, test_labels, out: Path)
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.out is None:
-        args.out = Path("results") / "quick" if args.quick else Path("results")
-
-    from course_utils import plots, training
+    from course_utils import devices, engine, fast_path, loop, plots, task
     from course_utils.data import MNISTNotFoundError
 
+    if args.out is None:
+        args.out = engine.default_results_dir(quick=args.quick)
+
     try:
-        device = training.choose_device(args.device)
-    except training.DeviceUnavailableError as err:
+        device = devices.choose_device(args.device)
+    except devices.DeviceUnavailableError as err:
         parser.error(str(err))
     if args.fast_path in ("graphed", "compiled") and device.type != "cuda":
         parser.error(f"--fast-path {args.fast_path} needs a CUDA GPU; this run is on {device}")
-    fast = {"auto": True, "plain": False, "graphed": training.CUDA_GRAPHED,
-            "compiled": training.CUDA_COMPILED}[args.fast_path]
-    print(f"device: {training.describe_device(device)}")
-    if hint := training.colab_gpu_hint(device):
+    fast = {"auto": True, "plain": False, "graphed": fast_path.CUDA_GRAPHED,
+            "compiled": fast_path.CUDA_COMPILED}[args.fast_path]
+    print(f"device: {devices.describe_device(device)}")
+    if hint := devices.colab_gpu_hint(device):
         print(hint)
 
     try:
-        train_data, test_data = training.load_datasets(
-            device, *((QUICK_TRAIN, QUICK_TEST) if args.quick else (None, None)))
+        train_data, test_data = loop.load_datasets(
+            device, *((task.QUICK_TRAIN, task.QUICK_TEST) if args.quick else (None, None)))
     except MNISTNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -127,14 +129,14 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
-        histories = training.train_all(args.optimizers, train_data, test_data, epochs=epochs,
-                                        batch_size=args.batch_size, seed=args.seed,
-                                        out_dir=args.out, fast=fast)
+        histories = engine.train_all(args.optimizers, train_data, test_data, epochs=epochs,
+                                     batch_size=args.batch_size, seed=args.seed,
+                                     out_dir=args.out, fast=fast, reuse_finished=True)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished epoch is in {args.out}/history_*.json",
               file=sys.stderr)
         return 130
-    except training.NonFiniteLossError as err:
+    except loop.NonFiniteLossError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     total = time.perf_counter() - started

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.files import write_atomic
+
 # The official MD5s of the four uncompressed idx files (yann.lecun.com / torchvision mirrors).
 MNIST_MD5 = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
@@ -85,25 +87,10 @@ def read_verified_raw(raw_dir: Path) -> dict[str, bytes]:
     return files
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the cache is shared by the user's tools
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def _store_in_cache(files: dict[str, bytes]) -> Path:
     raw_dir = cache_dir() / "MNIST" / "raw"
     for name, data in files.items():
-        _atomic_write(raw_dir / name, data)
+        write_atomic(raw_dir / name, data)
     return raw_dir
 
 
@@ -264,7 +251,7 @@ def copy_raw(dest: str | os.PathLike, root=None) -> Path:
     """Write the verified files into ``<dest>/MNIST/raw`` (e.g. to ship them to another machine)."""
     raw_dir = Path(dest) / "MNIST" / "raw"
     for name, data in find_mnist(root).items():
-        _atomic_write(raw_dir / name, data)
+        write_atomic(raw_dir / name, data)
     return raw_dir
 
 

@@ -167,18 +167,6 @@ def test_nothing_anywhere_gives_one_clear_error(tmp_path):
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-def test_cache_write_is_atomic(tmp_path, monkeypatch):
-    target = tmp_path / "cache" / "file"
-
-    def interrupted(src, dst):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(os, "replace", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        data._atomic_write(target, b"x" * 1000)
-    assert list(target.parent.iterdir()) == [], "no half-written file or temporary left behind"
-
-
 def test_the_pickle_reader_admits_numpy_arrays_only():
     class Evil:
         def __reduce__(self):

@@ -11,14 +11,14 @@ import copy
 import pytest
 import torch
 
-from course_utils import assignment, graphed_step, training
+from course_utils import assignment, engine, fast_path, graphed_step, loop, task
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-SPECS = [training.OPTIMIZERS["adam"], training.OPTIMIZERS["adadelta"],
-         training.OPTIMIZERS["sgd"],
-         training.OptimizerSpec("sgd-momentum", "SGD momentum", torch.optim.SGD,
-                                {"lr": 0.01, "momentum": 0.9}, "test"),
-         training.OptimizerSpec("rmsprop", "RMSprop", torch.optim.RMSprop, {"lr": 1e-3}, "test")]
+SPECS = [task.OPTIMIZERS["adam"], task.OPTIMIZERS["adadelta"],
+         task.OPTIMIZERS["sgd"],
+         task.OptimizerSpec("sgd-momentum", torch.optim.SGD, {"lr": 0.01, "momentum": 0.9},
+                            "test"),
+         task.OptimizerSpec("rmsprop", torch.optim.RMSprop, {"lr": 1e-3}, "test")]
 
 
 def batches(n, size=16, seed=0):
@@ -29,7 +29,7 @@ def batches(n, size=16, seed=0):
 
 def no_dropout_model():
     torch.manual_seed(0)
-    model = training.build_model()
+    model = task.build_model()
     model.dropout1.p = model.dropout2.p = 0.0  # the same maths on both sides, no masks
     return model
 
@@ -38,7 +38,7 @@ def plain_steps(model, spec, data, capturable=False):
     optimizer = spec.make(model.parameters())
     if capturable:
         graphed_step.make_capturable(optimizer)
-    return [training.train_step(model, optimizer, x, y).item() for x, y in data]
+    return [loop.train_step(model, optimizer, x, y).item() for x, y in data]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -51,11 +51,11 @@ def test_undoing_the_warm_up_gives_a_fresh_optimizers_steps(spec):
     optimizer = spec.make(model.parameters())
     saved = graphed_step.snapshot_parameters(model)
     for x, y in batches(3, seed=1):  # the warm-up: other data, weights and state move
-        training.train_step(model, optimizer, x, y)
+        loop.train_step(model, optimizer, x, y)
     assert not torch.equal(model.dense2.weight, saved[-2])
     graphed_step.restore_parameters(model, saved)
     graphed_step.reset_optimizer_state(optimizer)
-    got = [training.train_step(model, optimizer, x, y).item() for x, y in data]
+    got = [loop.train_step(model, optimizer, x, y).item() for x, y in data]
 
     assert got == pytest.approx(expected, rel=1e-6)
     for a, b in zip(model.parameters(), expected_model.parameters(), strict=True):
@@ -64,9 +64,9 @@ def test_undoing_the_warm_up_gives_a_fresh_optimizers_steps(spec):
 
 def test_reset_keeps_the_state_tensors_themselves():
     model = no_dropout_model()
-    optimizer = training.OPTIMIZERS["adam"].make(model.parameters())
+    optimizer = task.OPTIMIZERS["adam"].make(model.parameters())
     x, y = batches(1)[0]
-    training.train_step(model, optimizer, x, y)
+    loop.train_step(model, optimizer, x, y)
     tensors = [v for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
     graphed_step.reset_optimizer_state(optimizer)
     after = [v for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
@@ -75,9 +75,9 @@ def test_reset_keeps_the_state_tensors_themselves():
 
 
 def test_make_capturable_sets_the_option_only_where_it_exists():
-    model = training.build_model()
-    adam = training.OPTIMIZERS["adam"].make(model.parameters())
-    sgd = training.OPTIMIZERS["sgd"].make(model.parameters())
+    model = task.build_model()
+    adam = task.OPTIMIZERS["adam"].make(model.parameters())
+    sgd = task.OPTIMIZERS["sgd"].make(model.parameters())
     graphed_step.make_capturable(adam)
     graphed_step.make_capturable(sgd)
     assert adam.param_groups[0]["capturable"] is True
@@ -85,10 +85,10 @@ def test_make_capturable_sets_the_option_only_where_it_exists():
 
 
 def test_a_graph_without_a_gpu_is_one_clear_error():
-    model = training.build_model()
-    optimizer = training.OPTIMIZERS["adam"].make(model.parameters())
+    model = task.build_model()
+    optimizer = task.OPTIMIZERS["adam"].make(model.parameters())
     with pytest.raises(ValueError, match="capture_graph needs a CUDA device; the model is on cpu"):
-        training.make_train_step(model, optimizer, training.CUDA_GRAPHED)
+        fast_path.make_train_step(model, optimizer, fast_path.CUDA_GRAPHED)
 
 
 def test_cli_refuses_a_cuda_path_on_the_cpu(capsys):
@@ -114,7 +114,7 @@ def test_graphed_step_computes_the_plain_steps_numbers(spec):
 
     model = no_dropout_model().to(device)
     optimizer = spec.make(model.parameters())
-    step = training.make_train_step(model, optimizer, training.CUDA_GRAPHED)
+    step = fast_path.make_train_step(model, optimizer, fast_path.CUDA_GRAPHED)
     assert isinstance(step, graphed_step.GraphedStep)
     got = [step(x, y).item() for x, y in data]
 
@@ -125,11 +125,11 @@ def test_graphed_step_computes_the_plain_steps_numbers(spec):
 
 @needs_cuda
 def test_graphed_path_keeps_the_accuracy_of_the_plain_path():
-    train_data, test_data = training.load_datasets(torch.device("cuda"))
-    start = training.initial_state(0)
+    train_data, test_data = loop.load_datasets(torch.device("cuda"))
+    start = engine.initial_state(0)
     results = {}
-    for name, fast in (("plain", training.PLAIN), ("graphed", training.CUDA_GRAPHED)):
-        results[name] = training.train("adam", train_data, test_data, epochs=2,
+    for name, fast in (("plain", fast_path.PLAIN), ("graphed", fast_path.CUDA_GRAPHED)):
+        results[name] = engine.train("adam", train_data, test_data, epochs=2,
                                        start_state=copy.deepcopy(start), progress=False,
                                        fast=fast)[1]
     assert results["graphed"]["fast_path"] == "capture_graph"

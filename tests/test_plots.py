@@ -226,3 +226,51 @@ def test_window_positions_with_padding_draws_the_zero_ring():
 def test_the_slides_pooling_example_drawn_matches_ops():
     fig = plots.sliding_figure(POOL_INPUT, pool=2, stride=2, step=3)
     assert cell_texts(fig.axes[-1]) == [f"{v:g}" for v in max_pool2d(POOL_INPUT, 2, 2).ravel()]
+
+
+# --- the programming task's result plots (these need a trained history, hence torch) ----------
+
+
+@pytest.fixture(scope="module")
+def mnist_small():
+    import torch
+
+    from course_utils import loop
+
+    return loop.load_datasets(torch.device("cpu"), train_size=512, test_size=256)
+
+
+def small_train(name, data, **kwargs):
+    from course_utils import engine
+
+    train_data, test_data = data
+    kwargs = {"epochs": 2, "batch_size": 64, "progress": False, **kwargs}
+    return engine.train(name, train_data, test_data, **kwargs)
+
+
+def test_smooth_is_a_trailing_moving_average():
+    values = np.arange(10, dtype=float)
+    np.testing.assert_allclose(plots.smooth(values, 1), values)
+    np.testing.assert_allclose(plots.smooth(np.full(50, 2.0), 7), 2.0)
+    assert plots.smooth(values, 3)[5] == pytest.approx((3 + 4 + 5) / 3)
+    assert plots.smooth(values, 3)[1] == pytest.approx(0.5)
+
+
+def test_result_plots_and_table_from_a_history(mnist_small):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, history = small_train("sgd", mnist_small, epochs=1)
+    histories = {"sgd": history}
+    table = plots.results_table(histories)
+    assert "SGD (lr 0.01)" in table and f"{100 * history['test_accuracy'][-1]:.2f} %" in table
+    figures = [plots.plot_loss_curves(histories), plots.plot_accuracy(histories),
+               plots.plot_confusion_matrix(history["confusion"])]
+    _, test_data = mnist_small
+    wrong = history["misclassified"]["index"]
+    figures.append(plots.plot_misclassified(test_data.images[wrong, 0].numpy(),
+                                            test_data.labels[wrong].numpy(),
+                                            history["misclassified"]["predicted"]))
+    assert len(figures[0].axes) == 2 and all(f.axes for f in figures)
+    bottom = figures[0].axes[0].get_ylim()[0]  # raw single-batch lows do not squash the curves
+    assert 0 < bottom <= plots.smooth(history["step_loss"]).min()

@@ -1,0 +1,263 @@
+"""The engine: train any model with each optimizer, from one set of initial weights, and keep
+every finished epoch on disk.
+
+``train(name, train_data, test_data, model=...)`` runs ``course_utils.loop`` for the given
+epochs and returns ``(model, history)``; ``train_all`` does that for several optimizers, all
+starting from the same weights, as the programming task asks. ``model`` is a module or a
+function that builds one; the task's CNN (``task.build_model``) is the default. Histories are
+JSON files rewritten after every epoch, so an interrupted run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from course_utils.devices import describe_device
+from course_utils.fast_path import PLAIN, FastPath, fast_path_for, make_train_step
+from course_utils.files import write_atomic, write_json_atomic
+from course_utils.loop import Dataset, confusion_matrix, evaluate, train_epoch
+from course_utils.task import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_SEED,
+    OPTIMIZERS,
+    OptimizerSpec,
+    build_model,
+    count_parameters,
+)
+
+ModelSource = nn.Module | Callable[[], nn.Module] | None
+
+
+def model_factory(model: ModelSource = None) -> Callable[[], nn.Module]:
+    """A function that builds a fresh copy of ``model``: the task's CNN for None, the function
+    itself for a function (or class), a deep copy for a module."""
+    if model is None:
+        return build_model
+    if isinstance(model, nn.Module):
+        return lambda: copy.deepcopy(model)
+    if callable(model):
+        return model
+    raise TypeError(f"model must be an nn.Module or a function that builds one, got {model!r}")
+
+
+def model_name(model: ModelSource = None) -> str:
+    """How histories name a model: the builder's or the class's name."""
+    if model is None:
+        return build_model.__name__
+    if isinstance(model, nn.Module):
+        return type(model).__name__
+    return getattr(model, "__name__", type(model).__name__)
+
+
+def model_fingerprint(module: nn.Module) -> str:
+    """Twelve hex digits of the module's layer listing and parameter shapes: two histories
+    with the same fingerprint come from the same architecture."""
+    shapes = [(name, tuple(p.shape)) for name, p in module.state_dict().items()]
+    return hashlib.sha256(f"{module!r}{shapes}".encode()).hexdigest()[:12]
+
+
+def initial_state(seed: int = DEFAULT_SEED, model: ModelSource = None) -> dict[str, torch.Tensor]:
+    """PyTorch's default initialisation of ``model`` drawn from ``seed``: every optimizer
+    starts here (a module given as ``model`` keeps its own weights)."""
+    if isinstance(model, nn.Module):
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = model_factory(model)()
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def default_results_dir(quick: bool = False) -> Path:
+    """``results/`` of the repository checkout (where ``make assignment`` writes), else of the
+    working directory (Colab); quick runs go to ``results/quick`` and never overwrite a full
+    run."""
+    repo = Path(__file__).resolve().parents[1]
+    base = repo / "results" if (repo / "pyproject.toml").is_file() else Path("results")
+    return base / "quick" if quick else base
+
+
+def history_path(out_dir: str | os.PathLike, name: str) -> Path:
+    return Path(out_dir) / f"history_{name}.json"
+
+
+def weights_path(out_dir: str | os.PathLike, name: str) -> Path:
+    return Path(out_dir) / f"weights_{name}.pt"
+
+
+def load_history(path: str | os.PathLike) -> dict:
+    """A history written by :func:`train`, complete or cut short by an interruption."""
+    return json.loads(Path(path).read_text())
+
+
+def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
+    """The trained weights as a plain state_dict (loadable with ``weights_only=True``)."""
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    write_atomic(path, lambda out: torch.save(state, out))
+
+
+def load_weights(path: str | os.PathLike, device: torch.device | str = "cpu",
+                 model: ModelSource = None) -> nn.Module:
+    """Rebuild ``model`` (default: the task's CNN) from saved weights; ``weights_only`` runs
+    no pickled code."""
+    module = model_factory(model)()
+    module.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    return module.to(device)
+
+
+def _progress_bar(total: int, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", leave=True,
+                disable=bool(os.environ.get("CI")), mininterval=1.0)
+
+
+def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSource = None,
+          epochs: int = 10, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED,
+          start_state: dict | None = None, out_dir: str | os.PathLike | None = None,
+          on_epoch_end: Callable[[dict], None] | None = None, progress: bool = True,
+          spec: OptimizerSpec | None = None,
+          fast: bool | FastPath = True) -> tuple[nn.Module, dict]:
+    """Train ``model`` (default: the task's CNN) with optimizer ``name``; ``(model, history)``.
+
+    ``model`` is a module (trained in place) or a function that builds one. ``start_state``
+    (default: :func:`initial_state` of ``seed``) is where every optimizer starts. The data
+    order and dropout masks come from ``seed`` too, so a CPU run is repeatable. With
+    ``out_dir``, the history JSON is rewritten after every epoch and the final weights are
+    saved next to it. ``fast``: the device's ``fast_path_for`` (True), the plain
+    ``loop.train_step`` (False), or a given ``FastPath``.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if batch_size < 1:
+        raise ValueError(f"batch size must be >= 1, got {batch_size}")
+    spec = spec or OPTIMIZERS[name]
+    device = train_data.images.device
+    torch.manual_seed(seed)  # dropout masks
+    generator = torch.Generator().manual_seed(seed)  # data order, independent of dropout
+    module = model if isinstance(model, nn.Module) else model_factory(model)()
+    if start_state is None and not isinstance(model, nn.Module):
+        start_state = initial_state(seed, model)
+    if start_state is not None:
+        module.load_state_dict(start_state)
+    module = module.to(device)
+    fingerprint = model_fingerprint(module)  # before the fast path swaps layers in
+    optimizer = spec.make(module.parameters())
+    steps = math.ceil(len(train_data) / batch_size)
+    if not isinstance(fast, FastPath):
+        fast = fast_path_for(device, epochs * steps) if fast else PLAIN
+    step_fn = make_train_step(module, optimizer, fast)
+
+    history = {
+        "optimizer": spec.name, "label": spec.label, "settings": spec.kwargs,
+        "source": spec.source, "model": model_name(model),
+        "model_fingerprint": fingerprint, "parameters": count_parameters(module),
+        "device": describe_device(device), "batch_size": batch_size,
+        "seed": seed, "epochs_planned": epochs, "train_size": len(train_data),
+        "test_size": len(test_data), "steps_per_epoch": steps, "epochs_done": 0,
+        "step_loss": [], "train_loss": [], "test_loss": [], "test_accuracy": [],
+        "epoch_time_s": [], "wall_time_s": 0.0, "images_per_s": None, "completed": False,
+        "fast_path": fast.describe(),
+    }
+    bar = _progress_bar(epochs * steps, spec.label) if progress else None
+    try:
+        for epoch in range(1, epochs + 1):
+            started = time.perf_counter()
+            losses = train_epoch(module, optimizer, train_data, batch_size, generator,
+                                 name=spec.label, epoch=epoch, progress=bar,
+                                 step_fn=step_fn, sync_every=fast.sync_every)
+            step_losses = losses.tolist()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            seconds = time.perf_counter() - started
+            test_loss, test_accuracy, predicted = evaluate(module, test_data,
+                                                           fast.eval_batch_size)
+            # the epoch's train loss as Keras reports it: mean of its mini-batch losses
+            history["step_loss"] += step_losses
+            history["train_loss"].append(sum(step_losses) / len(step_losses))
+            history["test_loss"].append(test_loss)
+            history["test_accuracy"].append(test_accuracy)
+            history["epoch_time_s"].append(seconds)
+            history["epochs_done"] = epoch
+            history["wall_time_s"] = sum(history["epoch_time_s"])
+            history["images_per_s"] = epoch * len(train_data) / history["wall_time_s"]
+            if epoch == epochs:
+                wrong = (predicted != test_data.labels).nonzero().flatten()
+                history["completed"] = True
+                history["confusion"] = confusion_matrix(test_data.labels, predicted)
+                history["misclassified"] = {"index": wrong.tolist(),
+                                            "predicted": predicted[wrong].tolist()}
+            if out_dir is not None:
+                write_json_atomic(history_path(out_dir, spec.name), history)
+            if on_epoch_end is not None:
+                on_epoch_end(history)
+    finally:
+        if bar is not None:
+            bar.close()
+    if out_dir is not None:
+        save_weights(module, weights_path(out_dir, spec.name))
+    return module, history
+
+
+def finished_history(out_dir: str | os.PathLike, name: str, train_data: Dataset,
+                     test_data: Dataset, epochs: int, batch_size: int, seed: int,
+                     model: ModelSource = None) -> dict | None:
+    """The completed history of this exact run (same model, optimizer settings, data sizes,
+    epochs, batch size and seed) if ``out_dir`` holds one with its weights; else None."""
+    path = history_path(out_dir, name)
+    if not path.is_file() or not weights_path(out_dir, name).is_file():
+        return None
+    history = load_history(path)
+    with torch.random.fork_rng(devices=[]):
+        module = model if isinstance(model, nn.Module) else model_factory(model)()
+    wanted = {"settings": OPTIMIZERS[name].kwargs, "train_size": len(train_data),
+              "test_size": len(test_data), "epochs_planned": epochs, "batch_size": batch_size,
+              "seed": seed, "completed": True, "model_fingerprint": model_fingerprint(module),
+              "parameters": count_parameters(module)}
+    return history if all(history.get(k) == v for k, v in wanted.items()) else None
+
+
+def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset, *,
+              model: ModelSource = None, epochs: int = 10,
+              batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED,
+              out_dir: str | os.PathLike | None = None, progress: bool = True,
+              reuse_finished: bool = False, fast: bool | FastPath = True) -> dict[str, dict]:
+    """The task: one run per optimizer, all from the SAME initial weights; their histories.
+
+    ``model`` as in :func:`train` (a module is copied, never trained in place here). With
+    ``reuse_finished``, an optimizer whose identical run already completed in ``out_dir`` is
+    loaded instead of retrained (a notebook restarted after a disconnect loses nothing).
+    """
+    start = initial_state(seed, model)
+    histories = {}
+    for optimizer in optimizers:
+        if reuse_finished and out_dir is not None:
+            done = finished_history(out_dir, optimizer, train_data, test_data, epochs,
+                                    batch_size, seed, model)
+            if done is not None:
+                print(f"{done['label']}: reusing the finished run in "
+                      f"{history_path(out_dir, optimizer)} (same model, settings and seed)")
+                histories[optimizer] = done
+                continue
+        fresh = copy.deepcopy(model) if isinstance(model, nn.Module) else model
+        _, histories[optimizer] = train(optimizer, train_data, test_data, model=fresh,
+                                        epochs=epochs, batch_size=batch_size, seed=seed,
+                                        start_state=start, out_dir=out_dir, progress=progress,
+                                        fast=fast)
+    return histories
+
+
+__all__ = [
+    "default_results_dir", "finished_history", "history_path", "initial_state", "load_history",
+    "load_weights", "model_factory", "model_fingerprint", "model_name", "save_weights", "train",
+    "train_all", "weights_path",
+]
