@@ -6,23 +6,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from _mnist import needs_mnist
 from torch import nn
 
 from course_utils import engine, fast_path, loop, task
-from course_utils.data import MNISTNotFoundError, find_mnist
 
 CPU = torch.device("cpu")
 
 
-def have_mnist() -> bool:
-    try:
-        find_mnist()
-    except MNISTNotFoundError:
-        return False
-    return True
 
 
-needs_mnist = pytest.mark.skipif(not have_mnist(), reason="MNIST not available")
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from course_utils.data import MNISTNotFoundError, find_mnist
+from _mnist import needs_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,12 +17,6 @@ def script(name, *args, **kwargs):
                           capture_output=True, text=True, cwd=ROOT, **kwargs)
 
 
-def have_mnist() -> bool:
-    try:
-        find_mnist()
-    except MNISTNotFoundError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -43,7 +36,7 @@ def test_profile_step_needs_a_gpu():
     assert done.returncode == 2 and "needs a CUDA GPU" in done.stderr
 
 
-@pytest.mark.skipif(not have_mnist(), reason="MNIST not available")
+@needs_mnist
 def test_quick_full_task_records_every_run(tmp_path):
     done = script("full_task.py", "--quick", "--paths", "plain", "--precisions", "fp32,bf16",
                   "--seeds", "0", "--out", str(tmp_path))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from _mnist import needs_mnist
 
 from course_utils import task
-from course_utils.data import MNISTNotFoundError, find_mnist
 
 CPU = torch.device("cpu")
 
@@ -22,15 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "train_speed.py"
 
 
-def have_mnist() -> bool:
-    try:
-        find_mnist()
-    except MNISTNotFoundError:
-        return False
-    return True
 
 
-needs_mnist = pytest.mark.skipif(not have_mnist(), reason="MNIST not available")
 
 
 @pytest.fixture(scope="module")
