@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 
-from course_utils.geometry import output_geometry, padding_pair, window_starts
+from course_utils.geometry import output_geometry, padding_pair, reached, window_starts
 from course_utils.ops import avg_pool2d, conv2d, max_pool2d
 
 # ---------------------------------------------------------------------------------------------
@@ -65,10 +65,12 @@ def _sliding_steps(x, kernel, pool: int | None, op: str, stride: int, padding):
         f, before, after = pool, 0, 0
         out = (max_pool2d if op == "max" else avg_pool2d)(x, pool, stride)
     padded = np.pad(x, (before, after))
+    tops, lefts = window_starts(x.shape[0], f, stride, (before, after)), window_starts(
+        x.shape[1], f, stride, (before, after))
     steps = []
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            window = padded[i * stride:i * stride + f, j * stride:j * stride + f]
+    for i, top in enumerate(tops):
+        for j, left in enumerate(lefts):
+            window = padded[top:top + f, left:left + f]
             if kernel is not None:
                 terms = " + ".join(f"{a:g}*{b:g}" for a, b in
                                    zip(window.ravel(), np.ravel(kernel), strict=True))
@@ -185,14 +187,11 @@ def window_positions(n: int, f: int, stride: int = 1, padding: int = 0, ax=None)
     size = n + 2 * padding
     if ax is None:
         _, ax = plt.subplots(figsize=(0.32 * size + 0.6, 0.32 * size + 0.9))
-    reached = np.zeros((size, size), bool)
-    for r in window_starts(n, f, stride, padding):
-        for c in window_starts(n, f, stride, padding):
-            reached[r:r + f, c:c + f] = True
+    covered = reached(n, f, stride, padding)  # the same along rows and columns
     for r in range(size):
         for c in range(size):
             is_pad = min(r, c, size - 1 - r, size - 1 - c) < padding
-            face = PAD_COLOR if is_pad else ("white" if reached[r, c] else "#f4a6a6")
+            face = PAD_COLOR if is_pad else ("white" if covered[r] and covered[c] else "#f4a6a6")
             ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=face, edgecolor="#999",
                                        hatch="//" if is_pad else None, lw=0.6))
     for k, start in enumerate(window_starts(n, f, stride, padding)):
