@@ -18,7 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from course_utils.geometry import GeometryError, conv_params, output_geometry, padding_pair
+from course_utils import geometry
+from course_utils.geometry import GeometryError
 from course_utils.tables import LayerTable, Row, Shape
 
 Padding = int | str | tuple[int, int]
@@ -90,7 +91,7 @@ def _act_parts(act: str | None) -> list:
 
 def _fit(n: int, f: int, stride: int, before: int, after: int) -> tuple[int, bool, str]:
     """Output size along one axis, whether it fits exactly, and the formula to show."""
-    geo = output_geometry(n, f, stride, (before, after))
+    geo = geometry.output_geometry(n, f, stride, (before, after))
     formula = geo.formula if geo.exact else f"{geo.formula} -> floored to {geo.size}"
     return geo.size, geo.exact, formula
 
@@ -121,7 +122,7 @@ class Conv(Layer):
                 f"'same' padding is defined here for stride 1 only (got stride {self.stride}); "
                 "give the padding as an int or a (before, after) pair"
             )
-        return padding_pair(self.padding, self.f)
+        return geometry.padding_pair(self.padding, self.f)
 
     def rows(self, shape, name, depth):
         h, w, d = _spatial(shape, name)
@@ -130,7 +131,7 @@ class Conv(Layer):
         before, after = self.pads()
         ho, exact_h, fit = _fit(h, self.f, self.stride, before, after)
         wo, exact_w, _ = _fit(w, self.f, self.stride, before, after)
-        weights = conv_params(self.f, d // self.groups, self.k, bias=False)
+        weights = geometry.conv_params(self.f, d // self.groups, self.k, bias=False)
         pad = (self.padding if isinstance(self.padding, str)
                else f"pad {before}" if before == after else f"pad {before}/{after}")
         what = (f"{self.k} {self.f}x{self.f} /{self.stride} {pad}"
@@ -165,7 +166,7 @@ class Pool(Layer):
 
     @property
     def step(self) -> int:
-        return self.stride or self.f
+        return geometry.pool_stride(self.f, self.stride)
 
     def rows(self, shape, name, depth):
         h, w, d = _spatial(shape, name)

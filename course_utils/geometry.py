@@ -118,10 +118,16 @@ def paddings_that_fit(n: int, f: int, stride: int, max_padding: int | None = Non
     Lecture: "F = 5, S = 2, P = ? (whatever fits)".
     """
     limit = f - 1 if max_padding is None else max_padding
-    return [
-        p for p in range(limit + 1)
-        if f <= n + 2 * p and (n - f + 2 * p) % stride == 0
-    ]
+    fitting = range(max(0, -(-(f - n) // 2)), limit + 1)  # from the least P with F <= N + 2P
+    return [p for p in fitting if output_geometry(n, f, stride, p).exact]
+
+
+def pool_stride(size: int, stride: int | None = None) -> int:
+    """A pooling window's stride: the window size unless given (lecture: 2x2 pooling, stride 2).
+
+    AlexNet's overlapping pooling gives it explicitly: 3x3 windows at stride 2.
+    """
+    return size if stride is None else stride
 
 
 def padding_pair(mode: str | int | tuple[int, int], f: int) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.geometry import GeometryError, padding_pair, window_starts
+from course_utils.geometry import GeometryError, padding_pair, pool_stride, window_starts
 
 
 def pad2d(x: np.ndarray, padding: int | str | tuple[int, int], f: int = 1) -> np.ndarray:
@@ -77,7 +77,7 @@ def _pool(x, size: int, stride: int | None, reduce) -> np.ndarray:
     x = _as_float(x, "x")
     if x.ndim == 4:
         raise ValueError(f"x must be 2-D (H, W) or 3-D (C, H, W), got shape {x.shape}")
-    stride = size if stride is None else stride
+    stride = pool_stride(size, stride)
     channels = x if x.ndim == 3 else x[None]
     # Pooling works on each depth slice separately: it never mixes channels.
     out = np.stack([_slide(c[None], size, size, stride, reduce) for c in channels])

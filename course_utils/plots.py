@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib import animation
 
 from course_utils.geometry import output_geometry, padding_pair, reached, window_starts
-from course_utils.ops import avg_pool2d, conv2d, max_pool2d
+from course_utils.ops import avg_pool2d, conv2d, max_pool2d, pad2d
 
 # ---------------------------------------------------------------------------------------------
 # 1. Slide figures: numeric grids, windows, padding, animation
@@ -64,7 +64,7 @@ def _sliding_steps(x, kernel, pool: int | None, op: str, stride: int, padding):
     else:
         f, before, after = pool, 0, 0
         out = (max_pool2d if op == "max" else avg_pool2d)(x, pool, stride)
-    padded = np.pad(x, (before, after))
+    padded = pad2d(x, (before, after))
     tops, lefts = window_starts(x.shape[0], f, stride, (before, after)), window_starts(
         x.shape[1], f, stride, (before, after))
     steps = []
