@@ -55,7 +55,8 @@ def draw_grid(ax, values, *, window=None, padding: int = 0, title: str = "",
 
 
 def _sliding_steps(x, kernel, pool: int | None, op: str, stride: int, padding):
-    """The padded input, the output and, per output cell, (row, col, explanation)."""
+    """The padded input, the output and, per output cell, (row, col, top, left, explanation)
+    with (top, left) the window's corner in the padded input."""
     x = np.asarray(x, dtype=float)
     if kernel is not None:
         f = np.asarray(kernel).shape[0]
@@ -65,8 +66,8 @@ def _sliding_steps(x, kernel, pool: int | None, op: str, stride: int, padding):
         f, before, after = pool, 0, 0
         out = (max_pool2d if op == "max" else avg_pool2d)(x, pool, stride)
     padded = pad2d(x, (before, after))
-    tops, lefts = window_starts(x.shape[0], f, stride, (before, after)), window_starts(
-        x.shape[1], f, stride, (before, after))
+    tops = window_starts(x.shape[0], f, stride, (before, after))
+    lefts = window_starts(x.shape[1], f, stride, (before, after))
     steps = []
     for i, top in enumerate(tops):
         for j, left in enumerate(lefts):
@@ -77,7 +78,7 @@ def _sliding_steps(x, kernel, pool: int | None, op: str, stride: int, padding):
                 text = f"{terms} = {out[i, j]:g}"
             else:
                 text = f"{op}({', '.join(f'{v:g}' for v in window.ravel())}) = {out[i, j]:g}"
-            steps.append((i, j, text))
+            steps.append((i, j, top, left, text))
     return padded, f, before, out, steps
 
 
@@ -93,7 +94,7 @@ def sliding_figure(x, kernel=None, *, pool: int | None = None, op: str = "max",
     Lecture: the 5x5 image with the 3x3 kernel -> 51 at step 0; max pool 2x2/2 -> [[9,7],[8,6]].
     """
     padded, f, pad, out, steps = _sliding_steps(x, kernel, pool, op, stride, padding)
-    i, j, text = steps[step]
+    i, j, top, left, text = steps[step]
     shown = np.zeros(out.shape, bool)
     shown.ravel()[:step + 1] = True
     panels = 3 if kernel is not None else 2
@@ -103,7 +104,7 @@ def sliding_figure(x, kernel=None, *, pool: int | None = None, op: str = "max",
     axes = fig.subplots(1, panels, gridspec_kw={"width_ratios": [padded.shape[1], f,
                                                                  out.shape[1]][-panels:]}
                         if kernel is not None else None)
-    draw_grid(axes[0], padded, window=(i * stride, j * stride, f, f), padding=pad,
+    draw_grid(axes[0], padded, window=(top, left, f, f), padding=pad,
               title=f"input{f' (padding {pad})' if pad else ''}, stride {stride}")
     if kernel is not None:
         draw_grid(axes[1], kernel, title="kernel", cell_color="#fdd0a2")
@@ -126,10 +127,10 @@ def filmstrip(x, kernel=None, *, pool: int | None = None, op: str = "max", strid
                              gridspec_kw={"height_ratios": [padded.shape[0], out.shape[0]]})
     axes = np.asarray(axes).reshape(2, -1)
     for col, step in enumerate(steps):
-        i, j, _ = all_steps[step]
+        i, j, top, left, _ = all_steps[step]
         shown = np.zeros(out.shape, bool)
         shown.ravel()[:step + 1] = True
-        draw_grid(axes[0, col], padded, window=(i * stride, j * stride, f, f), padding=pad,
+        draw_grid(axes[0, col], padded, window=(top, left, f, f), padding=pad,
                   title=f"step {step + 1}")
         draw_grid(axes[1, col], out, shown=shown, cell_color=OUT_COLOR, window=(i, j, 1, 1))
     fig.tight_layout()
