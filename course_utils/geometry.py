@@ -20,7 +20,7 @@ class OutputGeometry:
     n: int
     f: int
     stride: int
-    padding: int
+    padding: int | tuple[int, int]  # P on both sides, or (before, after) where they differ
     exact: bool  # (N - F + 2P) divisible by S: every input pixel is covered
     size: int  # the framework's output size: floor((N - F + 2P)/S) + 1
     ignored: int  # rows/columns of the padded input that no window reaches
@@ -29,29 +29,41 @@ class OutputGeometry:
     @property
     def value(self) -> float:
         """(N - F + 2P)/S + 1 as a real number (2.33 for the slide's stride 3)."""
-        return (self.n - self.f + 2 * self.padding) / self.stride + 1
+        before, after = _pair(self.padding)
+        return (self.n - self.f + before + after) / self.stride + 1
 
 
-def _check(n: int, f: int, stride: int, padding: int) -> None:
+def _pair(padding: int | tuple[int, int]) -> tuple[int, int]:
+    return tuple(padding) if isinstance(padding, tuple | list) else (padding, padding)
+
+
+def _check(n: int, f: int, stride: int, before: int, after: int) -> None:
     for name, value in (("N", n), ("F", f), ("stride", stride)):
         if int(value) != value or value < 1:
             raise GeometryError(f"{name} must be a positive whole number, got {value!r}")
-    if int(padding) != padding or padding < 0:
-        raise GeometryError(f"padding must be a whole number >= 0, got {padding!r}")
-    if f > n + 2 * padding:
-        raise GeometryError(
-            f"a {f}x{f} filter is larger than the {n + 2 * padding}x{n + 2 * padding} padded input"
-        )
+    for value in (before, after):
+        if isinstance(value, bool) or int(value) != value or value < 0:
+            raise GeometryError(f"padding must be a whole number >= 0, got {value!r}")
+    padded = n + before + after
+    if f > padded:
+        raise GeometryError(f"a {f}x{f} filter is larger than the {padded}x{padded} padded input")
 
 
-def output_geometry(n: int, f: int, stride: int = 1, padding: int = 0) -> OutputGeometry:
-    """The lecture's output-size formula without raising: size, exactness, ignored pixels."""
-    _check(n, f, stride, padding)
-    span = n - f + 2 * padding
+def output_geometry(n: int, f: int, stride: int = 1,
+                    padding: int | tuple[int, int] = 0) -> OutputGeometry:
+    """The lecture's output-size formula without raising: size, exactness, ignored pixels.
+
+    ``padding`` is P (both sides) or (before, after): TensorFlow's 'same' for an even F pads
+    one pixel more after than before, and the formula then reads (N - F + before + after).
+    """
+    before, after = _pair(padding)
+    _check(n, f, stride, before, after)
+    span = n - f + before + after
     size = span // stride + 1
     value = span / stride + 1
     shown = f"{value:g}" if span % stride == 0 else f"{value:.2f}"
-    formula = f"({n} - {f} + 2*{padding})/{stride} + 1 = {shown}"
+    padded = f"2*{before}" if before == after else f"{before} + {after}"
+    formula = f"({n} - {f} + {padded})/{stride} + 1 = {shown}"
     return OutputGeometry(n, f, stride, padding, span % stride == 0, size, span % stride, formula)
 
 
@@ -106,29 +118,59 @@ def paddings_that_fit(n: int, f: int, stride: int, max_padding: int | None = Non
     Lecture: "F = 5, S = 2, P = ? (whatever fits)".
     """
     limit = f - 1 if max_padding is None else max_padding
-    return [
-        p for p in range(limit + 1)
-        if f <= n + 2 * p and (n - f + 2 * p) % stride == 0
-    ]
+    fitting = range(max(0, -(-(f - n) // 2)), limit + 1)  # from the least P with F <= N + 2P
+    return [p for p in fitting if output_geometry(n, f, stride, p).exact]
 
 
-def padding_pair(mode: str | int, f: int) -> tuple[int, int]:
-    """Zero padding (before, after) of one axis for 'valid', 'same', 'full' or an int.
+def pool_stride(size: int, stride: int | None = None) -> int:
+    """A pooling window's stride: the window size unless given (lecture: 2x2 pooling, stride 2).
+
+    AlexNet's overlapping pooling gives it explicitly: 3x3 windows at stride 2.
+    """
+    return size if stride is None else stride
+
+
+def padding_pair(mode: str | int | tuple[int, int], f: int) -> tuple[int, int]:
+    """Zero padding (before, after) of one axis for 'valid', 'same', 'full', an int or a pair.
 
     Like `padding_for`, but 'same' with an even F gives the asymmetric padding that TensorFlow
-    and PyTorch's padding='same' use: (F-1)//2 before, F//2 after (F=2 -> (0, 1)).
+    and PyTorch's padding='same' use: (F-1)//2 before, F//2 after (F=2 -> (0, 1)). The one
+    home of that rule: the conv ops, the explorer, the figures and the layer tables call it.
     """
-    if mode == "same" and f % 2 == 0:
-        return (f - 1) // 2, f // 2
-    p = padding_for(mode, f)
-    if int(p) != p or p < 0:
-        raise GeometryError(f"padding must be a whole number >= 0, got {p!r}")
-    return p, p
+    if isinstance(mode, tuple):
+        if len(mode) != 2:
+            raise GeometryError(f"asymmetric padding must be (before, after) >= 0, got {mode!r}")
+        pair = mode
+    elif mode == "same" and f % 2 == 0:
+        pair = (f - 1) // 2, f // 2
+    elif isinstance(mode, bool):  # True would otherwise pass for padding 1
+        raise GeometryError(f"padding must be an int or 'valid', 'same', 'full', got {mode!r}")
+    else:
+        p = padding_for(mode, f)
+        pair = p, p
+    for p in pair:
+        if isinstance(p, bool) or int(p) != p or p < 0:
+            raise GeometryError(f"padding must be a whole number >= 0, got {p!r}")
+    return int(pair[0]), int(pair[1])
 
 
-def window_starts(n: int, f: int, stride: int = 1, padding: int = 0) -> list[int]:
+def window_starts(n: int, f: int, stride: int = 1,
+                  padding: int | tuple[int, int] = 0) -> list[int]:
     """Where each window starts along one axis of the padded input (0 = first padded pixel).
 
     Lecture: 7x7 input, 3x3 filter, stride 2 -> windows at 0, 2, 4 (a 3x3 output).
+    Frameworks floor: a window that would run past the padded input is dropped.
     """
     return [i * stride for i in range(output_geometry(n, f, stride, padding).size)]
+
+
+def reached(n: int, f: int, stride: int = 1, padding: int | tuple[int, int] = 0) -> list[bool]:
+    """For each pixel along one axis of the padded input: does any window cover it?
+
+    Lecture: 7x7, 3x3 filter, stride 3 -> the last column is never reached ("doesn't fit").
+    """
+    before, after = _pair(padding)
+    covered = [False] * (n + before + after)
+    for start in window_starts(n, f, stride, padding):
+        covered[start:start + f] = [True] * f
+    return covered

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.geometry import GeometryError, output_geometry, padding_pair
+from course_utils.geometry import GeometryError, padding_pair, pool_stride, window_starts
 
 
 def pad2d(x: np.ndarray, padding: int | str | tuple[int, int], f: int = 1) -> np.ndarray:
     """Zero-pad the last two axes: an int P, (before, after), or 'valid'/'same'/'full' for F."""
-    before, after = padding if isinstance(padding, tuple) else padding_pair(padding, f)
+    before, after = padding_pair(padding, f)
     pad = [(0, 0)] * (x.ndim - 2) + [(before, after), (before, after)]
     return np.pad(x, pad)
 
@@ -24,18 +24,14 @@ def flip_kernel(w: np.ndarray) -> np.ndarray:
     return np.asarray(w)[..., ::-1, ::-1]
 
 
-def _output_size(n_padded: int, f: int, stride: int) -> int:
-    # Frameworks floor a window that does not fit; geometry.conv_output_size explains why.
-    return output_geometry(n_padded, f, stride, 0).size
-
-
 def _slide(x: np.ndarray, fh: int, fw: int, stride: int, reduce) -> np.ndarray:
     """Apply `reduce` to every (C, fh, fw) window of a (C, H, W) array, top-left to bottom-right."""
-    out = np.empty((_output_size(x.shape[1], fh, stride), _output_size(x.shape[2], fw, stride)))
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            window = x[:, i * stride:i * stride + fh, j * stride:j * stride + fw]
-            out[i, j] = reduce(window)
+    # Frameworks floor a window that does not fit; geometry.conv_output_size explains why.
+    tops, lefts = window_starts(x.shape[1], fh, stride), window_starts(x.shape[2], fw, stride)
+    out = np.empty((len(tops), len(lefts)))
+    for i, top in enumerate(tops):
+        for j, left in enumerate(lefts):
+            out[i, j] = reduce(x[:, top:top + fh, left:left + fw])
     return out
 
 
@@ -81,7 +77,7 @@ def _pool(x, size: int, stride: int | None, reduce) -> np.ndarray:
     x = _as_float(x, "x")
     if x.ndim == 4:
         raise ValueError(f"x must be 2-D (H, W) or 3-D (C, H, W), got shape {x.shape}")
-    stride = size if stride is None else stride
+    stride = pool_stride(size, stride)
     channels = x if x.ndim == 3 else x[None]
     # Pooling works on each depth slice separately: it never mixes channels.
     out = np.stack([_slide(c[None], size, size, stride, reduce) for c in channels])

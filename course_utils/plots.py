@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 
-from course_utils.geometry import output_geometry, padding_pair, window_starts
-from course_utils.ops import avg_pool2d, conv2d, max_pool2d
+from course_utils.geometry import output_geometry, padding_pair, reached, window_starts
+from course_utils.ops import avg_pool2d, conv2d, max_pool2d, pad2d
 
 # ---------------------------------------------------------------------------------------------
 # 1. Slide figures: numeric grids, windows, padding, animation
@@ -55,7 +55,8 @@ def draw_grid(ax, values, *, window=None, padding: int = 0, title: str = "",
 
 
 def _sliding_steps(x, kernel, pool: int | None, op: str, stride: int, padding):
-    """The padded input, the output and, per output cell, (row, col, explanation)."""
+    """The padded input, the output and, per output cell, (row, col, top, left, explanation)
+    with (top, left) the window's corner in the padded input."""
     x = np.asarray(x, dtype=float)
     if kernel is not None:
         f = np.asarray(kernel).shape[0]
@@ -64,18 +65,20 @@ def _sliding_steps(x, kernel, pool: int | None, op: str, stride: int, padding):
     else:
         f, before, after = pool, 0, 0
         out = (max_pool2d if op == "max" else avg_pool2d)(x, pool, stride)
-    padded = np.pad(x, (before, after))
+    padded = pad2d(x, (before, after))
+    tops = window_starts(x.shape[0], f, stride, (before, after))
+    lefts = window_starts(x.shape[1], f, stride, (before, after))
     steps = []
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            window = padded[i * stride:i * stride + f, j * stride:j * stride + f]
+    for i, top in enumerate(tops):
+        for j, left in enumerate(lefts):
+            window = padded[top:top + f, left:left + f]
             if kernel is not None:
                 terms = " + ".join(f"{a:g}*{b:g}" for a, b in
                                    zip(window.ravel(), np.ravel(kernel), strict=True))
                 text = f"{terms} = {out[i, j]:g}"
             else:
                 text = f"{op}({', '.join(f'{v:g}' for v in window.ravel())}) = {out[i, j]:g}"
-            steps.append((i, j, text))
+            steps.append((i, j, top, left, text))
     return padded, f, before, out, steps
 
 
@@ -91,7 +94,7 @@ def sliding_figure(x, kernel=None, *, pool: int | None = None, op: str = "max",
     Lecture: the 5x5 image with the 3x3 kernel -> 51 at step 0; max pool 2x2/2 -> [[9,7],[8,6]].
     """
     padded, f, pad, out, steps = _sliding_steps(x, kernel, pool, op, stride, padding)
-    i, j, text = steps[step]
+    i, j, top, left, text = steps[step]
     shown = np.zeros(out.shape, bool)
     shown.ravel()[:step + 1] = True
     panels = 3 if kernel is not None else 2
@@ -101,7 +104,7 @@ def sliding_figure(x, kernel=None, *, pool: int | None = None, op: str = "max",
     axes = fig.subplots(1, panels, gridspec_kw={"width_ratios": [padded.shape[1], f,
                                                                  out.shape[1]][-panels:]}
                         if kernel is not None else None)
-    draw_grid(axes[0], padded, window=(i * stride, j * stride, f, f), padding=pad,
+    draw_grid(axes[0], padded, window=(top, left, f, f), padding=pad,
               title=f"input{f' (padding {pad})' if pad else ''}, stride {stride}")
     if kernel is not None:
         draw_grid(axes[1], kernel, title="kernel", cell_color="#fdd0a2")
@@ -124,10 +127,10 @@ def filmstrip(x, kernel=None, *, pool: int | None = None, op: str = "max", strid
                              gridspec_kw={"height_ratios": [padded.shape[0], out.shape[0]]})
     axes = np.asarray(axes).reshape(2, -1)
     for col, step in enumerate(steps):
-        i, j, _ = all_steps[step]
+        i, j, top, left, _ = all_steps[step]
         shown = np.zeros(out.shape, bool)
         shown.ravel()[:step + 1] = True
-        draw_grid(axes[0, col], padded, window=(i * stride, j * stride, f, f), padding=pad,
+        draw_grid(axes[0, col], padded, window=(top, left, f, f), padding=pad,
                   title=f"step {step + 1}")
         draw_grid(axes[1, col], out, shown=shown, cell_color=OUT_COLOR, window=(i, j, 1, 1))
     fig.tight_layout()
@@ -185,14 +188,11 @@ def window_positions(n: int, f: int, stride: int = 1, padding: int = 0, ax=None)
     size = n + 2 * padding
     if ax is None:
         _, ax = plt.subplots(figsize=(0.32 * size + 0.6, 0.32 * size + 0.9))
-    reached = np.zeros((size, size), bool)
-    for r in window_starts(n, f, stride, padding):
-        for c in window_starts(n, f, stride, padding):
-            reached[r:r + f, c:c + f] = True
+    covered = reached(n, f, stride, padding)  # the same along rows and columns
     for r in range(size):
         for c in range(size):
             is_pad = min(r, c, size - 1 - r, size - 1 - c) < padding
-            face = PAD_COLOR if is_pad else ("white" if reached[r, c] else "#f4a6a6")
+            face = PAD_COLOR if is_pad else ("white" if covered[r] and covered[c] else "#f4a6a6")
             ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=face, edgecolor="#999",
                                        hatch="//" if is_pad else None, lw=0.6))
     for k, start in enumerate(window_starts(n, f, stride, padding)):

@@ -1,29 +1,24 @@
 """The lecture's programming task: its CNN and its three optimizers, with their sources.
 
-"Programming Tasks" slide: build the network below, train it on MNIST for 10 epochs with Adam,
-ADADELTA and SGD, with categorical cross-entropy, and plot the loss curves. The engine that
-trains it (``course_utils.engine``) trains any model; this module says which one the task
-means and how the course runs it.
+"Programming Tasks" slide: build the network (``networks.assignment_cnn``), train it on MNIST
+for 10 epochs with Adam, ADADELTA and SGD, with categorical cross-entropy, and plot the loss
+curves. The engine that trains it (``course_utils.engine``) trains any model; this module says
+which one the task means and how the course runs it.
 """
 
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from course_utils.geometry import output_geometry, padding_pair
+from course_utils.architectures import layer_table, to_torch
+from course_utils.networks import assignment_cnn
 
-# The slide's layer list; the notebook and the tests check the model against these numbers.
-INPUT_SIZE = 28
-CONV1 = dict(filters=64, kernel=3, stride=2, padding="valid")
-CONV2 = dict(filters=32, kernel=2, stride=1, padding="same")
-POOL = dict(size=2, stride=1)
-DROPOUT1, DENSE_UNITS, DROPOUT2, CLASSES = 0.35, 256, 0.5, 10
+CLASSES = 10  # MNIST's ten digits: the last layer's units
 
 # Keras' model.fit default, which the slide's Keras wording implies.
 DEFAULT_BATCH_SIZE = 32
@@ -36,36 +31,20 @@ def quick_mode() -> bool:
     return bool(os.environ.get("CI")) or os.environ.get("COURSE_QUICK", "0") not in ("", "0")
 
 
-def feature_map_sizes(n: int = INPUT_SIZE) -> dict[str, int]:
-    """Spatial size after each layer, from the lecture's (N - F + 2P)/S + 1 (floored like
-    every framework: the stride-2 conv on 28 pixels gives 13.5 -> 13)."""
-    conv1 = output_geometry(n, CONV1["kernel"], CONV1["stride"], 0).size
-    conv2 = conv1  # 'same' at stride 1 keeps the size by definition
-    pool = output_geometry(conv2, POOL["size"], POOL["stride"], 0).size
-    return {"input": n, "conv1": conv1, "conv2": conv2, "pool": pool}
+def feature_map_sizes() -> dict[str, int]:
+    """Spatial size after each layer, from the lecture's (N - F + 2P)/S + 1 applied by the
+    network's layer table (floored like every framework: the stride-2 conv on 28 pixels gives
+    13.5 -> 13)."""
+    table = layer_table(assignment_cnn())
+    return {"input": table.top[0].shape[0], "conv1": table["CONV1"].shape[0],
+            "conv2": table["CONV2"].shape[0], "pool": table["POOL1"].shape[0]}
 
 
 def build_model() -> nn.Sequential:
-    """The "Programming Tasks" CNN in PyTorch; the last layer emits logits (softmax lives in
-    the loss, ``F.cross_entropy``, and in ``engine.predict_proba``)."""
-    before, after = padding_pair(CONV2["padding"], CONV2["kernel"])
-    flat = CONV2["filters"] * feature_map_sizes()["pool"] ** 2
-    return nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(1, CONV1["filters"], CONV1["kernel"], stride=CONV1["stride"])),
-        ("relu1", nn.ReLU()),
-        # TF's 'same' for the 2x2 kernel written out (0 before, 1 after): the zero-padded copy
-        # that padding="same" makes (with a warning) for even kernels, made visible
-        ("pad2", nn.ZeroPad2d((before, after, before, after))),
-        ("conv2", nn.Conv2d(CONV1["filters"], CONV2["filters"], CONV2["kernel"])),
-        ("relu2", nn.ReLU()),
-        ("pool", nn.MaxPool2d(POOL["size"], stride=POOL["stride"])),
-        ("dropout1", nn.Dropout(DROPOUT1)),
-        ("flatten", nn.Flatten()),
-        ("dense1", nn.Linear(flat, DENSE_UNITS)),
-        ("tanh", nn.Tanh()),
-        ("dropout2", nn.Dropout(DROPOUT2)),
-        ("dense2", nn.Linear(DENSE_UNITS, CLASSES)),
-    ]))
+    """The "Programming Tasks" CNN in PyTorch, built from its one definition
+    (``networks.assignment_cnn``); the last layer emits logits (softmax lives in the loss,
+    ``F.cross_entropy``, and in ``loop.predict_proba``)."""
+    return to_torch(assignment_cnn())
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -123,8 +102,7 @@ TASK_OPTIMIZERS = ("adam", "adadelta", "sgd")
 
 
 __all__ = [
-    "CLASSES", "CONV1", "CONV2", "DEFAULT_BATCH_SIZE", "DEFAULT_SEED", "DENSE_UNITS", "DROPOUT1",
-    "DROPOUT2", "INPUT_SIZE", "OPTIMIZERS", "POOL", "QUICK_TEST", "QUICK_TRAIN",
+    "CLASSES", "DEFAULT_BATCH_SIZE", "DEFAULT_SEED", "OPTIMIZERS", "QUICK_TEST", "QUICK_TRAIN",
     "TASK_OPTIMIZERS", "OptimizerSpec", "build_model", "count_parameters", "feature_map_sizes",
     "quick_mode",
 ]

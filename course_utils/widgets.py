@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 import ipywidgets as w
 
-from course_utils.geometry import GeometryError, conv_params, output_geometry, padding_pair
+from course_utils.geometry import (
+    GeometryError,
+    conv_params,
+    output_geometry,
+    padding_pair,
+    reached,
+    window_starts,
+)
 
 CORRECT = "✓ Correct"
 NOT_QUITE = "✗ Not quite"
@@ -184,17 +191,13 @@ def explain(n: int, f: int, stride: int = 1, padding: int | str = 0, d_in: int =
     weights = f"({f}*{f}*{d_in})*{k} weights + {k} biases = {params:,}"
     try:
         before, after = padding_pair(padding, f)
-        if before == after:
-            geo = output_geometry(n, f, stride, before)
-            formula = f"W2 = (W1 - F + 2P)/S + 1 = {geo.formula}"
-        else:  # 'same' with an even F pads one more pixel after than before
-            geo = output_geometry(n + before + after, f, stride, 0)
-            shown = f"{geo.value:g}" if geo.exact else f"{geo.value:.2f}"
-            formula = (f"W2 = (W1 - F + P_before + P_after)/S + 1 = "
-                       f"({n} - {f} + {before} + {after})/{stride} + 1 = {shown}")
+        geo = output_geometry(n, f, stride, (before, after))
     except GeometryError as error:
         return Explanation(False, None, (0, 0), "W2 = (W1 - F + 2P)/S + 1", f"✗ {error}",
                            params, weights)
+    # 'same' with an even F pads one more pixel after than before
+    pads = "2P" if before == after else "P_before + P_after"
+    formula = f"W2 = (W1 - F + {pads})/S + 1 = {geo.formula}"
     if geo.exact:
         result = f"Output: {geo.size} x {geo.size} x {k}"
     else:
@@ -211,16 +214,14 @@ def positions_svg(n: int, f: int, stride: int, padding: tuple[int, int],
     before, after = padding
     size = n + before + after
     cell = max(4, min(24, width // max(size, 1)))
-    starts = list(range(0, size - f + 1, stride))  # the floor: frameworks drop the rest
-    reached = set()
-    for r in starts:
-        reached.update(range(r, r + f))
+    starts = window_starts(n, f, stride, padding)
+    covered = reached(n, f, stride, padding)  # the same along rows and columns
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size * cell + 2}" '
              f'height="{size * cell + 2}">']
     for r in range(size):
         for c in range(size):
             pad = not (before <= r < before + n and before <= c < before + n)
-            hit = r in reached and c in reached
+            hit = covered[r] and covered[c]
             color = "#d9d9d9" if pad else ("#ffffff" if hit else "#f4a6a6")
             parts.append(f'<rect x="{c * cell + 1}" y="{r * cell + 1}" width="{cell}" '
                          f'height="{cell}" fill="{color}" stroke="#999" stroke-width="0.5"/>')

@@ -14,6 +14,8 @@ from course_utils.geometry import (
     padding_for,
     padding_pair,
     paddings_that_fit,
+    pool_stride,
+    reached,
     window_starts,
 )
 
@@ -37,6 +39,34 @@ def test_same_padding_preserves_size_and_even_f_is_asymmetric():
     assert padding_pair(2, 5) == (2, 2)
     with pytest.raises(GeometryError):
         padding_pair(-1, 3)
+
+
+def test_padding_pair_takes_a_pair_and_rejects_what_is_not_a_padding():
+    assert padding_pair((0, 1), 2) == (0, 1) and padding_pair((2, 2), 9) == (2, 2)
+    for bad in ((1, -1), (1, 2, 3), (0.5, 0), True, "half"):
+        with pytest.raises(GeometryError):
+            padding_pair(bad, 3)
+
+
+def test_uneven_padding_output_geometry():
+    """TensorFlow's 'same' for F=2: (N - F + 0 + 1)/S + 1 keeps N at stride 1."""
+    geo = output_geometry(13, 2, 1, (0, 1))
+    assert (geo.size, geo.exact, geo.value) == (13, True, 13)
+    assert geo.formula == "(13 - 2 + 0 + 1)/1 + 1 = 13"
+    floored = output_geometry(7, 3, 3, (0, 1))
+    assert (floored.size, floored.exact, floored.ignored) == (2, False, 2)
+    assert floored.formula == "(7 - 3 + 0 + 1)/3 + 1 = 2.67"
+    assert output_geometry(7, 3, 2, (1, 1)).formula == output_geometry(7, 3, 2, 1).formula
+    with pytest.raises(GeometryError, match="larger than the 4x4 padded input"):
+        output_geometry(3, 5, 1, (0, 1))
+
+
+def test_reached_pixels_and_pool_stride():
+    assert reached(7, 3, 3) == [True] * 6 + [False]  # stride 3 "doesn't fit": the last is lost
+    assert reached(5, 1, 2) == [True, False, True, False, True]  # gaps between the windows
+    assert reached(4, 2, 1, (0, 1)) == [True] * 5
+    assert window_starts(4, 2, 2, (0, 1)) == [0, 2]
+    assert pool_stride(2) == 2 and pool_stride(3, 2) == 2
 
 
 def test_parameters_and_window_starts():
@@ -76,6 +106,7 @@ def test_geometry_agrees_with_torch_conv_and_pool_shapes(nfsp):
     conv = nn.Conv2d(1, 1, f, stride=s, padding=p)(x).shape[-1]
     geo = output_geometry(n, f, s, p)
     assert geo.size == conv and len(window_starts(n, f, s, p)) == conv
+    assert sum(not hit for hit in reached(n, f, s, p)[-geo.ignored - 1:]) == geo.ignored
     if 2 * p <= f:  # torch's pooling allows padding up to half the window
         assert nn.MaxPool2d(f, stride=s, padding=p)(x).shape[-1] == geo.size
     if geo.exact:

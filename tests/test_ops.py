@@ -64,6 +64,17 @@ def test_clear_errors_for_mismatched_depth_and_bad_padding():
         conv2d(np.zeros((3, 5, 5)), np.zeros((1, 2, 3, 3)))
     with pytest.raises(GeometryError, match="padding"):
         conv2d(np.zeros((5, 5)), np.zeros((3, 3)), padding="half")
+    with pytest.raises(GeometryError, match="padding"):
+        pad2d(np.zeros((5, 5)), (1, -1))
+
+
+def test_uneven_padding_pads_after_like_tensorflow():
+    x = np.arange(9.0).reshape(3, 3)
+    padded = pad2d(x, "same", 2)
+    assert padded.shape == (4, 4) and not padded[-1].any() and not padded[:, -1].any()
+    np.testing.assert_array_equal(pad2d(x, (0, 1)), padded)
+    np.testing.assert_array_equal(conv2d(x, np.ones((2, 2)), padding="same"),
+                                  conv2d(padded, np.ones((2, 2))))
 
 
 @st.composite

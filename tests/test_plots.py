@@ -6,6 +6,8 @@ animation, and the HTML player.
 """
 
 import re
+import subprocess
+import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -226,6 +228,12 @@ def test_window_positions_with_padding_draws_the_zero_ring():
 def test_the_slides_pooling_example_drawn_matches_ops():
     fig = plots.sliding_figure(POOL_INPUT, pool=2, stride=2, step=3)
     assert cell_texts(fig.axes[-1]) == [f"{v:g}" for v in max_pool2d(POOL_INPUT, 2, 2).ravel()]
+
+
+def test_the_figures_need_no_torch():
+    code = "import sys, course_utils.plots; assert 'torch' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 # --- the programming task's result plots (these need a trained history, hence torch) ----------

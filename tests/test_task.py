@@ -1,6 +1,9 @@
 """course_utils.task: the slide's network and the task's optimizers with their sources."""
 
 
+from collections import OrderedDict
+
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -71,3 +74,35 @@ def test_quick_mode_follows_ci_and_course_quick(monkeypatch):
     monkeypatch.delenv("COURSE_QUICK")
     monkeypatch.setenv("CI", "true")
     assert task.quick_mode()
+
+
+def slide_by_hand() -> nn.Sequential:
+    """The slide's layer list translated to PyTorch by hand, as notebook 05 explains it: the
+    reference the one definition (networks.assignment_cnn -> to_torch) must reproduce."""
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(1, 64, 3, stride=2)), ("relu1", nn.ReLU()),
+        ("pad2", nn.ZeroPad2d((0, 1, 0, 1))),  # TF's 'same' for a 2x2 kernel: 0 before, 1 after
+        ("conv2", nn.Conv2d(64, 32, 2)), ("relu2", nn.ReLU()),
+        ("pool", nn.MaxPool2d(2, stride=1)), ("dropout1", nn.Dropout(0.35)),
+        ("flatten", nn.Flatten()), ("dense1", nn.Linear(32 * 12 * 12, 256)), ("tanh", nn.Tanh()),
+        ("dropout2", nn.Dropout(0.5)), ("dense2", nn.Linear(256, 10)),
+    ]))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_one_definition_builds_the_slides_network_weight_for_weight(seed):
+    torch.manual_seed(seed)
+    ours = task.build_model()
+    torch.manual_seed(seed)
+    reference = slide_by_hand()
+    assert [(n, repr(m)) for n, m in ours.named_children()] == [
+        (n, repr(m)) for n, m in reference.named_children()]
+    mine, theirs = ours.state_dict(), reference.state_dict()
+    assert list(mine) == list(theirs)
+    assert all(torch.equal(mine[k], theirs[k]) for k in theirs)
+    x = torch.rand(5, 1, 28, 28)
+    ours.eval(), reference.eval()
+    with torch.no_grad():
+        logits = ours(x)
+        torch.testing.assert_close(logits, reference(x), rtol=0, atol=0)
+    assert not torch.allclose(logits.sum(dim=1), torch.ones(5))  # logits, not probabilities

@@ -1,11 +1,22 @@
 """Widgets driven programmatically: the quiz's checking logic and the conv explorer's state."""
 
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils.geometry import conv_output_size
-from course_utils.widgets import CORRECT, NOT_QUITE, check_answer, conv_explorer, explain, quiz
+from course_utils.geometry import conv_output_size, window_starts
+from course_utils.widgets import (
+    CORRECT,
+    NOT_QUITE,
+    check_answer,
+    conv_explorer,
+    explain,
+    positions_svg,
+    quiz,
+)
 
 
 @pytest.mark.parametrize("typed", ["55x55x96", "55 x 55 x 96", "55×55×96", "[55, 55, 96]",
@@ -130,3 +141,19 @@ def test_explain_never_raises_and_agrees_with_geometry(n, f, s, p):
         assert e.result.startswith(f"Output: {conv_output_size(n, f, s, p)} x")
     else:
         assert e.result.startswith("doesn't fit!")
+
+
+def test_explorer_drawing_marks_what_geometry_says_no_window_reaches():
+    svg = positions_svg(7, 3, 3, (0, 0))
+    assert svg.count("<circle") == len(window_starts(7, 3, 3)) ** 2 == 4
+    assert svg.count("#f4a6a6") == 7 * 7 - 6 * 6  # the last row and column: "doesn't fit"
+    uneven = explain(13, 2, 1, "same")
+    assert uneven.padding == (0, 1) and uneven.size == 13
+    assert uneven.formula == ("W2 = (W1 - F + P_before + P_after)/S + 1 = "
+                              "(13 - 2 + 0 + 1)/1 + 1 = 13")
+
+
+def test_the_widgets_need_no_torch():
+    code = "import sys, course_utils.widgets; assert 'torch' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

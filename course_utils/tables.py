@@ -1,0 +1,215 @@
+"""The per-layer table of the AlexNet and VGG slides: its rows, totals and renderings.
+
+One ``Row`` per layer (output volume, activations, weights, biases, multiply-adds) and the
+``LayerTable`` that sums them, prints as text, renders as HTML or Markdown and writes the VGG
+slide's listing. The rows themselves come from ``course_utils.architectures``; this module only
+adds them up and shows them, in pure Python.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the annotation: architectures builds tables, not the reverse
+    from course_utils.architectures import Network
+
+Shape = tuple[int, ...]  # (H, W, D) for a volume, (N,) after flattening
+
+BYTES_FP32 = 4
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: what a layer produces and what it costs."""
+
+    name: str
+    what: str
+    shape: Shape
+    weights: int = 0
+    biases: int = 0
+    macs: int = 0
+    fit: str = ""  # the output-size formula with numbers; "" for layers that keep the size
+    exact: bool = True  # False where the framework floors (N - F + 2P)/S + 1
+    depth: int = 0  # 0: a layer of the network, 1+: inside a composite block
+    stored: bool = True  # whether the output is a tensor of its own (counted in memory)
+    label: str = ""  # the VGG slide's short name: CONV3-64, POOL2, FC
+    weights_formula: str = ""  # (3*3*64)*128 for a conv, 7*7*512*4096 for a FC
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+    @property
+    def values(self) -> int:
+        """Activation values of this layer's output for one image."""
+        return math.prod(self.shape)
+
+    @property
+    def bytes(self) -> int:
+        return self.values * BYTES_FP32
+
+    @property
+    def shape_text(self) -> str:
+        return "x".join(str(n) for n in self.shape)
+
+
+
+def human(n: float, digits: int = 2) -> str:
+    """Slide-style short number to ``digits`` significant figures: 150,528 -> '150K', 3.2M."""
+    if n == 0:
+        return "0"
+    rounded = round(n, digits - 1 - math.floor(math.log10(abs(n))))
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3), ("", 1)):
+        if abs(rounded) >= size or not unit:
+            return f"{rounded / size:g}{unit}"
+    raise AssertionError("unreachable")
+
+
+def human_bytes(n: int) -> str:
+    """Bytes in binary units: 12,042,240 -> '11.5 MiB'."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+@dataclass(frozen=True, repr=False)
+class LayerTable:
+    """The per-layer table of a network, with totals; prints as text, renders as HTML."""
+
+    network: Network
+    rows: tuple[Row, ...]
+    show_inner: bool = field(default=False, compare=False)
+
+    @property
+    def top(self) -> tuple[Row, ...]:
+        """The network's own layers (composite blocks as one row each)."""
+        return tuple(r for r in self.rows if r.depth == 0)
+
+    def __getitem__(self, name: str) -> Row:
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"no layer named {name!r}; layers: {[r.name for r in self.top]}")
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.top[-1].shape
+
+    @property
+    def params(self) -> int:
+        return sum(r.params for r in self.top)
+
+    @property
+    def weights(self) -> int:
+        return sum(r.weights for r in self.top)
+
+    @property
+    def biases(self) -> int:
+        return sum(r.biases for r in self.top)
+
+    @property
+    def macs(self) -> int:
+        return sum(r.macs for r in self.top)
+
+    @property
+    def values(self) -> int:
+        """Activation values stored for one image in the forward pass (input included)."""
+        return sum(r.values for r in self.top if r.stored)
+
+    @property
+    def bytes(self) -> int:
+        return self.values * BYTES_FP32
+
+    @property
+    def inexact(self) -> tuple[Row, ...]:
+        """Layers whose (N - F + 2P)/S + 1 is not whole: the framework floors them."""
+        return tuple(r for r in self.rows if not r.exact and r.fit)
+
+    def expanded(self) -> LayerTable:
+        """The same table, also listing the layers inside inception/residual blocks."""
+        return LayerTable(self.network, self.rows, show_inner=True)
+
+    def _shown(self) -> list[Row]:
+        return [r for r in self.rows if self.show_inner or r.depth == 0]
+
+    def _cells(self, row: Row) -> list[str]:
+        flag = "" if row.exact else " (!)"
+        return ["  " * row.depth + row.name, row.what, row.shape_text + flag,
+                f"{row.values:,}" if row.stored else "-", f"{row.params:,}", f"{row.weights:,}",
+                f"{row.macs:,}"]
+
+    HEADER = ("layer", "what", "output", "activations", "params", "weights only", "mult-adds")
+
+    def _total_cells(self) -> list[str]:
+        return ["TOTAL", "", "", f"{self.values:,}", f"{self.params:,}", f"{self.weights:,}",
+                f"{self.macs:,}"]
+
+    def _summary(self) -> str:
+        lines = [
+            f"{self.network.name}: {self.params:,} parameters ({human(self.params, 3)}; "
+            f"{self.weights:,} weights + {self.biases:,} biases), "
+            f"{self.macs:,} mult-adds ({human(self.macs, 3)}) per image,",
+            f"activations {self.values:,} values = {human_bytes(self.bytes)} per image forward "
+            f"(about x2 = {human_bytes(2 * self.bytes)} with the backward pass)",
+        ]
+        for row in self.inexact:
+            lines.append(f"(!) {row.name} does not fit exactly: {row.fit}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        table = [list(self.HEADER)] + [self._cells(r) for r in self._shown()]
+        table.append(self._total_cells())
+        widths = [max(len(line[i]) for line in table) for i in range(len(self.HEADER))]
+        left = {0, 1}
+        out = []
+        for i, line in enumerate(table):
+            cells = [c.ljust(w) if j in left else c.rjust(w)
+                     for j, (c, w) in enumerate(zip(line, widths, strict=True))]
+            out.append("  ".join(cells).rstrip())
+            if i == 0 or i == len(table) - 2:
+                out.append("-" * len(out[0]))
+        return "\n".join(out) + "\n" + self._summary()
+
+    def __repr__(self) -> str:  # the plain-text view where HTML is not rendered
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        def tr(cells: list[str], tag: str = "td") -> str:
+            aligned = [f'<{tag} style="text-align:{"left" if j < 2 else "right"}">'
+                       f"{html.escape(c)}</{tag}>" for j, c in enumerate(cells)]
+            return "<tr>" + "".join(aligned) + "</tr>"
+
+        body = [tr(self._cells(r)) for r in self._shown()]
+        body.append(tr(self._total_cells(), "th"))
+        summary = html.escape(self._summary()).replace("\n", "<br>")
+        return (f"<table><thead>{tr(list(self.HEADER), 'th')}</thead><tbody>{''.join(body)}"
+                f"</tbody></table><p>{summary}</p>")
+
+    def listing(self) -> str:
+        """The VGG slide's listing: one line per layer with its memory and weights formulas."""
+        lines = []
+        for row in self._shown():
+            shape = "x".join(str(n) for n in (row.shape if len(row.shape) == 3
+                                              else (1, 1, *row.shape)))
+            memory = "*".join(str(n) for n in row.shape)
+            memory = f"{memory}={human(row.values)}" if len(row.shape) > 1 else memory
+            params = f"{row.weights_formula} = {row.weights:,}" if row.weights_formula else "0"
+            lines.append(f"{row.label or row.name}: [{shape}]  memory: {memory}  params: {params}")
+        lines.append(f"TOTAL memory: {human(self.values)} * 4 bytes ~= {human_bytes(self.bytes)}"
+                     " / image (forward only; ~x2 with backward)")
+        lines.append(f"TOTAL params: {human(self.weights, 3)} weights ({self.weights:,}) "
+                     f"+ {self.biases:,} biases = {self.params:,}")
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """The table as GitHub Markdown (for the README or a markdown cell)."""
+        lines = ["| " + " | ".join(self.HEADER) + " |",
+                 "|" + "|".join([":--", ":--"] + ["--:"] * 5) + "|"]
+        lines += ["| " + " | ".join(self._cells(r)) + " |" for r in self._shown()]
+        lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in self._total_cells()) + " |")
+        return "\n".join(lines)
+

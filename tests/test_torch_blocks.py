@@ -1,0 +1,25 @@
+"""course_utils.torch_blocks: the inception concat and the residual block as PyTorch modules."""
+
+import torch
+from torch import nn
+
+from course_utils.torch_blocks import ConcatBlock, ResidualBlock
+
+
+def test_concat_block_stacks_its_branches_along_channels():
+    block = ConcatBlock([nn.Conv2d(3, 4, 1), nn.Identity(), nn.MaxPool2d(3, 1, 1)])
+    x = torch.randn(2, 3, 5, 5)
+    out = block(x)
+    assert out.shape == (2, 4 + 3 + 3, 5, 5)
+    assert torch.equal(out[:, 4:7], x)  # the identity branch sits after the conv's 4 maps
+
+
+def test_residual_block_adds_the_shortcut_before_the_activation():
+    body = nn.Conv2d(2, 2, 3, padding=1)
+    block = ResidualBlock(body, nn.Identity(), nn.ReLU())
+    x = torch.randn(1, 2, 4, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), torch.relu(body(x) + x))
+        for p in body.parameters():
+            p.zero_()
+        assert torch.equal(block(x.relu()), x.relu())  # zero body: x >= 0 passes unchanged
