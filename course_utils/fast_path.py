@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils.loop import EVAL_BATCH_SIZE, SYNC_EVERY, train_step
+from course_utils.messages import plain_text
 
 # Compiling costs seconds up front (a C++/Triton build per optimizer); below this many steps
 # the plain loops finish sooner.
@@ -111,7 +112,7 @@ def _compiled(function: Callable, what: str, **options) -> Callable:
                 raise  # it compiled before: this is a real error, not a compiler problem
             state["ok"] = False
             warnings.warn(f"torch.compile of the {what} failed ({type(err).__name__}: "
-                          f"{str(err).strip()[:200]}); running it uncompiled", stacklevel=2)
+                          f"{plain_text(err, 200)}); running it uncompiled", stacklevel=2)
             return function(*args)
         state["ok"] = True
         return result

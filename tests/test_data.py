@@ -157,6 +157,39 @@ def test_a_truncated_gz_falls_through_to_the_next_source(tmp_path, official_file
     assert_is_mnist(*data.load_mnist(root=tmp_path / "cut"))
 
 
+@pytest.mark.parametrize("damage", ["corrupt", "truncated gz", "empty folder"])
+def test_a_broken_copy_the_user_gave_is_reported_when_another_source_works(
+        tmp_path, monkeypatch, official_files, capsys, damage):
+    if damage == "empty folder":
+        (tmp_path / "mine" / "MNIST" / "raw").mkdir(parents=True)
+    else:
+        raw = write_raw(tmp_path / "mine", official_files, gz=damage == "truncated gz")
+        name = "t10k-images-idx3-ubyte" + (".gz" if damage == "truncated gz" else "")
+        (raw / name).write_bytes((raw / name).read_bytes()[:5000])
+    monkeypatch.setenv("MNIST_ROOT", str(tmp_path / "mine"))
+    write_raw(data.cache_dir(), official_files)
+    assert_is_mnist(*data.load_mnist())
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith(f"MNIST: not using (MNIST_ROOT {tmp_path}/mine)")
+    assert ("t10k-images-idx3-ubyte" in said[0]) != (damage == "empty folder")
+
+
+def test_a_bad_plain_file_does_not_hide_a_good_gz_beside_it(tmp_path, official_files):
+    raw = write_raw(tmp_path / "both", official_files, gz=True)
+    (raw / "train-labels-idx1-ubyte").write_bytes(b"not mnist")
+    assert_is_mnist(*data.load_mnist(root=tmp_path / "both"))
+
+
+def test_a_library_reason_is_one_plain_line_never_cut_mid_word():
+    from course_utils.messages import plain_text
+
+    reason = "\x1b[31mHTTP Error 503\x1b[0m: Service\nUnavailable " + "mirror " * 80
+    line = plain_text(reason, 200)
+    assert "\x1b" not in line and "\n" not in line and len(line) <= 200
+    assert line.startswith("HTTP Error 503: Service Unavailable mirror")
+    assert line.endswith("mirror [...]")
+
+
 def test_nothing_anywhere_gives_one_clear_error(tmp_path):
     with pytest.raises(data.MNISTNotFoundError) as caught:
         data.load_mnist(root=tmp_path / "empty")

@@ -2,6 +2,7 @@
 that survive interruptions, weights, reuse of finished runs; on small subsets."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -194,3 +195,50 @@ def test_model_sources_are_checked():
         engine.model_factory(42)
     assert engine.model_name(None) == "build_model"
     assert engine.model_fingerprint(task.build_model()) != engine.model_fingerprint(TinyNet())
+
+
+# --- results files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage" * 10, "a list"])
+def test_a_file_that_is_not_weights_is_one_clear_error(tmp_path, content):
+    path = tmp_path / "weights_adam.pt"
+    if content == "a list":
+        torch.save([1, 2, 3], path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(engine.WeightsFileError) as caught:
+        engine.load_weights(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path} is not a weights file of build_model saved by")
+    assert "\n" not in message and caught.value.__cause__ is None
+
+
+def test_weights_of_another_model_are_refused_in_one_line(tmp_path):
+    path = tmp_path / "w.pt"
+    engine.save_weights(TinyNet(), path)
+    with pytest.raises(engine.WeightsFileError, match="RuntimeError"):
+        engine.load_weights(path)
+    assert isinstance(engine.load_weights(path, model=TinyNet), TinyNet)
+
+
+def test_leftover_part_files_of_a_killed_run_are_cleaned_at_the_next_start(tmp_path):
+    old = [tmp_path / ".history_adam.json.x1.part", tmp_path / ".weights_sgd.pt.x2.part"]
+    fresh = tmp_path / ".history_sgd.json.x3.part"  # another run's live write
+    mine = tmp_path / ".notes.part"  # not ours
+    for path in [*old, fresh, mine]:
+        path.write_bytes(b"half")
+    for path in [*old, mine]:
+        os.utime(path, (0, 0))
+    assert sorted(engine.remove_leftovers(tmp_path)) == sorted(old)
+    assert fresh.exists() and mine.exists() and not any(p.exists() for p in old)
+
+
+def test_completed_is_written_only_after_the_weights(mnist_small, tmp_path, monkeypatch):
+    def disk_full(model, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(engine, "save_weights", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        small_train("sgd", mnist_small, epochs=1, out_dir=tmp_path)
+    assert not engine.history_path(tmp_path, "sgd").exists()  # no history claims a finished run
