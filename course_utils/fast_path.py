@@ -59,6 +59,25 @@ class FastPath:
     def describe(self) -> str:
         return "+".join(self.switches()) or "plain"
 
+    def explain(self) -> list[str]:
+        """What each switch that is on changes, and what it leaves alone."""
+        return [f"{name}: {WHAT_CHANGES[name]}" for name in self.switches()]
+
+
+# What each switch changes against loop.train_step (notebook 05 prints these).
+WHAT_CHANGES = {
+    "channels_last": "images and weights stored channels-last (NHWC); the same arithmetic, "
+                     "summed in another order (float noise)",
+    "integer_dropout": "dropout masks drawn as 31-bit integers: the same keep probability and "
+                       "scale, other random masks",
+    "compile_optimizer": "the optimizer's update compiled into one loop: the same equations",
+    "compile_model": "forward and backward compiled by torch.compile: the same maths, fused",
+    "cuda_graphs": "the compiled step replayed as CUDA graphs",
+    "capture_graph": "this very step recorded once as a CUDA graph and replayed: the same "
+                     "kernels, launched at once",
+    "bf16": "matrix products in bfloat16 (opt-in): fewer bits, other results",
+}
+
 
 PLAIN = FastPath()
 # The two CUDA paths, both with no host sync inside an epoch and the test set in one batch:
@@ -204,5 +223,5 @@ def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
 
 __all__ = [
     "COMPILE_MIN_STEPS", "CUDA_COMPILED", "CUDA_GRAPHED", "PLAIN", "FastPath", "IntegerDropout",
-    "fast_path_for", "make_train_step",
+    "WHAT_CHANGES", "fast_path_for", "make_train_step",
 ]
