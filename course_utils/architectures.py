@@ -15,6 +15,7 @@ every table can be checked against real code. The networks themselves live in
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -54,6 +55,24 @@ class Layer:
     def torch_parts(self, shape: Shape) -> list:
         """The ``nn.Module``s this layer becomes on an input of ``shape``, in order."""
         raise NotImplementedError
+
+
+def _who(layer: Layer) -> str:
+    return type(layer).__name__ + (f" {layer.name}" if layer.name else "")
+
+
+def _whole(layer: Layer, value, what: str, minimum: int = 1) -> None:
+    """Refuse a size the slides' formulas cannot take, naming the layer: Conv(k=-5) would give
+    -50 parameters, groups=0 a ZeroDivisionError, FC(-10) a negative weight count."""
+    try:
+        geometry.whole(value, what, minimum)
+    except GeometryError as error:
+        raise GeometryError(f"{_who(layer)}: {error}") from None
+
+
+def _flag(layer: Layer, value, what: str) -> None:
+    if not isinstance(value, bool):  # bias=0 or bias="no" would silently mean something
+        raise ValueError(f"{_who(layer)}: {what} must be True or False, got {value!r}")
 
 
 def _spatial(shape: Shape, what: str) -> tuple[int, int, int]:
@@ -115,6 +134,18 @@ class Conv(Layer):
 
     prefix: ClassVar[str] = "CONV"
 
+    def __post_init__(self):
+        _whole(self, self.k, "k")
+        _whole(self, self.f, "f")
+        _whole(self, self.stride, "stride")
+        _whole(self, self.groups, "the number of groups")
+        _flag(self, self.bias, "bias")
+        _act_text(self.act)
+        try:  # 'same' at a stride other than 1 is refused when the table is built (pads)
+            geometry.padding_pair(self.padding, self.f)
+        except GeometryError as error:
+            raise GeometryError(f"{_who(self)}: {error}") from None
+
     def pads(self) -> tuple[int, int]:
         """(before, after) zero padding; an even 'same' pads like TensorFlow (0, 1)."""
         if self.padding == "same" and self.stride != 1:
@@ -164,6 +195,14 @@ class Pool(Layer):
 
     prefix: ClassVar[str] = "POOL"
 
+    def __post_init__(self):
+        _whole(self, self.f, "f")
+        if self.stride is not None:
+            _whole(self, self.stride, "stride")
+        _whole(self, self.padding, "padding", 0)
+        if self.kind not in ("max", "avg"):
+            raise ValueError(f"{_who(self)}: pool kind must be 'max' or 'avg', got {self.kind!r}")
+
     @property
     def step(self) -> int:
         return geometry.pool_stride(self.f, self.stride)
@@ -191,6 +230,12 @@ class AdaptiveAvgPool(Layer):
 
     size: tuple[int, int]
 
+    def __post_init__(self):
+        if not isinstance(self.size, tuple | list) or len(self.size) != 2:
+            raise GeometryError(f"{_who(self)}: size must be (H, W), got {self.size!r}")
+        for value in self.size:
+            _whole(self, value, "the output size")
+
     def rows(self, shape, name, depth):
         _, _, d = _spatial(shape, name)
         return [Row(name, f"adaptive avg -> {self.size[0]}x{self.size[1]}", (*self.size, d),
@@ -210,6 +255,9 @@ class LRN(Layer):
     k: float = 2.0
 
     prefix: ClassVar[str] = "NORM"
+
+    def __post_init__(self):
+        _whole(self, self.size, "the number of neighbouring channels n")
 
     def rows(self, shape, name, depth):
         _spatial(shape, name)
@@ -254,6 +302,11 @@ class FC(Layer):
 
     prefix: ClassVar[str] = "FC"
 
+    def __post_init__(self):
+        _whole(self, self.units, "the number of neurons")
+        _flag(self, self.bias, "bias")
+        _act_text(self.act)
+
     def rows(self, shape, name, depth):
         weights = math.prod(shape) * self.units
         formula = "*".join(str(n) for n in shape) + f"*{self.units}"
@@ -274,6 +327,12 @@ class Activation(Layer):
 
     kind: str
 
+    def __post_init__(self):
+        if self.kind is None:
+            raise ValueError(f"{_who(self)}: unknown activation None; use one of "
+                             f"{tuple(ACTIVATIONS)}")
+        _act_text(self.kind)
+
     def rows(self, shape, name, depth):
         _act_text(self.kind)
         return [Row(name, self.kind, shape, depth=depth)]
@@ -289,6 +348,12 @@ class Dropout(Layer):
     rate: float
 
     prefix: ClassVar[str] = "DROPOUT"
+
+    def __post_init__(self):
+        rate = self.rate
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+            raise ValueError(f"{_who(self)}: the dropout rate must be a number in [0, 1), "
+                             f"got {rate!r}")
 
     def rows(self, shape, name, depth):
         if not 0 <= self.rate < 1:
@@ -382,6 +447,18 @@ class Network:
     input_shape: tuple[int, int, int]
     layers: tuple
     note: str = ""
+
+    def __post_init__(self):
+        shape = self.input_shape
+        if not isinstance(shape, tuple | list) or len(shape) != 3:
+            raise GeometryError(f"{self.name}: the input must be a volume (H, W, D), "
+                                f"got {shape!r}")
+        for value, what in zip(shape, ("the input height H", "the input width W",
+                                       "the input depth D"), strict=True):
+            try:
+                geometry.whole(value, what)
+            except GeometryError as error:
+                raise GeometryError(f"{self.name}: {error}") from None
 
 
 # ---------------------------------------------------------------------------------------------

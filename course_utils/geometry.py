@@ -6,11 +6,37 @@ Pure Python (no NumPy, no torch): the formulas the slides write on the board, wi
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 
 class GeometryError(ValueError):
-    """The filter does not fit the (padded) input with this stride."""
+    """The filter does not fit the (padded) input with this stride, or a size is no size."""
+
+
+# The lecture's names for what each argument is, used in every "must be a whole number" error.
+WORDS = {
+    "n": "the input size N",
+    "f": "the filter size F",
+    "stride": "the stride S",
+    "padding": "the padding P",
+    "d_in": "the input depth D1",
+    "k": "the number of filters K",
+    "max_padding": "the largest padding P",
+}
+
+
+def whole(value, what: str, minimum: int = 1) -> int:
+    """`value` as an int if it is a whole number >= minimum; a one-line GeometryError otherwise.
+
+    Rejects what Python would quietly accept as a size: True (== 1), 7.0 (gives float sizes),
+    -5 (gives negative parameter counts), NaN, inf and None (raw numpy or Python errors).
+    `what` is a key of WORDS ('f') or the words themselves.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise GeometryError(f"{WORDS.get(what, what)} must be a whole number >= {minimum}, "
+                            f"got {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -34,19 +60,22 @@ class OutputGeometry:
 
 
 def _pair(padding: int | tuple[int, int]) -> tuple[int, int]:
-    return tuple(padding) if isinstance(padding, tuple | list) else (padding, padding)
+    if isinstance(padding, tuple | list):
+        if len(padding) != 2:
+            raise GeometryError(f"asymmetric padding must be (before, after) >= 0, "
+                                f"got {padding!r}")
+        return tuple(padding)
+    return padding, padding
 
 
-def _check(n: int, f: int, stride: int, before: int, after: int) -> None:
-    for name, value in (("N", n), ("F", f), ("stride", stride)):
-        if int(value) != value or value < 1:
-            raise GeometryError(f"{name} must be a positive whole number, got {value!r}")
-    for value in (before, after):
-        if isinstance(value, bool) or int(value) != value or value < 0:
-            raise GeometryError(f"padding must be a whole number >= 0, got {value!r}")
+def _check(n: int, f: int, stride: int, before: int, after: int) -> tuple[int, ...]:
+    """The five numbers as plain ints (numpy ints from a shape are fine), or a GeometryError."""
+    n, f, stride = whole(n, "n"), whole(f, "f"), whole(stride, "stride")
+    before, after = whole(before, "padding", 0), whole(after, "padding", 0)
     padded = n + before + after
     if f > padded:
         raise GeometryError(f"a {f}x{f} filter is larger than the {padded}x{padded} padded input")
+    return n, f, stride, before, after
 
 
 def output_geometry(n: int, f: int, stride: int = 1,
@@ -56,8 +85,9 @@ def output_geometry(n: int, f: int, stride: int = 1,
     ``padding`` is P (both sides) or (before, after): TensorFlow's 'same' for an even F pads
     one pixel more after than before, and the formula then reads (N - F + before + after).
     """
-    before, after = _pair(padding)
-    _check(n, f, stride, before, after)
+    n, f, stride, before, after = _check(n, f, stride, *_pair(padding))
+    if not isinstance(padding, tuple | list):
+        padding = before
     span = n - f + before + after
     size = span // stride + 1
     value = span / stride + 1
@@ -88,8 +118,11 @@ def padding_for(mode: str | int, f: int) -> int:
     Lecture: zero padding (F-1)/2 preserves the size: F=3 -> 1, F=5 -> 2, F=7 -> 3.
     An even F has no symmetric 'same' padding (TensorFlow pads 0 before and 1 after).
     """
-    if isinstance(mode, int):
-        return mode
+    if isinstance(mode, numbers.Integral):  # True is refused here too: it is no padding
+        return whole(mode, "padding", 0)
+    if not isinstance(mode, str):
+        raise GeometryError(f"padding must be an int or 'valid', 'same', 'full', got {mode!r}")
+    f = whole(f, "f")
     if mode == "valid":
         return 0
     if mode == "full":
@@ -108,7 +141,9 @@ def conv_params(f: int, d_in: int, k: int, bias: bool = True) -> int:
     """Parameters of a conv layer: (F*F*D1)*K weights + K biases.
 
     Lecture: 10 5x5 filters on a 32x32x3 input -> 5*5*3 + 1 = 76 per filter, 760 in all.
+    A negative or fractional size is refused: it would give a plausible-looking count.
     """
+    f, d_in, k = whole(f, "f"), whole(d_in, "d_in"), whole(k, "k")
     return (f * f * d_in + (1 if bias else 0)) * k
 
 
@@ -117,7 +152,8 @@ def paddings_that_fit(n: int, f: int, stride: int, max_padding: int | None = Non
 
     Lecture: "F = 5, S = 2, P = ? (whatever fits)".
     """
-    limit = f - 1 if max_padding is None else max_padding
+    n, f, stride = whole(n, "n"), whole(f, "f"), whole(stride, "stride")
+    limit = f - 1 if max_padding is None else whole(max_padding, "max_padding", 0)
     fitting = range(max(0, -(-(f - n) // 2)), limit + 1)  # from the least P with F <= N + 2P
     return [p for p in fitting if output_geometry(n, f, stride, p).exact]
 
@@ -127,7 +163,8 @@ def pool_stride(size: int, stride: int | None = None) -> int:
 
     AlexNet's overlapping pooling gives it explicitly: 3x3 windows at stride 2.
     """
-    return size if stride is None else stride
+    size = whole(size, "f")
+    return size if stride is None else whole(stride, "stride")
 
 
 def padding_pair(mode: str | int | tuple[int, int], f: int) -> tuple[int, int]:
@@ -137,10 +174,9 @@ def padding_pair(mode: str | int | tuple[int, int], f: int) -> tuple[int, int]:
     and PyTorch's padding='same' use: (F-1)//2 before, F//2 after (F=2 -> (0, 1)). The one
     home of that rule: the conv ops, the explorer, the figures and the layer tables call it.
     """
-    if isinstance(mode, tuple):
-        if len(mode) != 2:
-            raise GeometryError(f"asymmetric padding must be (before, after) >= 0, got {mode!r}")
-        pair = mode
+    f = whole(f, "f")
+    if isinstance(mode, tuple | list):
+        pair = _pair(mode)
     elif mode == "same" and f % 2 == 0:
         pair = (f - 1) // 2, f // 2
     elif isinstance(mode, bool):  # True would otherwise pass for padding 1
@@ -148,10 +184,7 @@ def padding_pair(mode: str | int | tuple[int, int], f: int) -> tuple[int, int]:
     else:
         p = padding_for(mode, f)
         pair = p, p
-    for p in pair:
-        if isinstance(p, bool) or int(p) != p or p < 0:
-            raise GeometryError(f"padding must be a whole number >= 0, got {p!r}")
-    return int(pair[0]), int(pair[1])
+    return whole(pair[0], "padding", 0), whole(pair[1], "padding", 0)
 
 
 def window_starts(n: int, f: int, stride: int = 1,

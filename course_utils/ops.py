@@ -35,37 +35,73 @@ def _slide(x: np.ndarray, fh: int, fw: int, stride: int, reduce) -> np.ndarray:
     return out
 
 
-def _as_float(a, name: str) -> np.ndarray:
+class KernelShapeError(ValueError):
+    """A kernel whose shape has more than one reading for this input (one line, says which)."""
+
+
+def _as_float(a, name: str, dims: tuple[int, ...] = (2, 3)) -> np.ndarray:
     a = np.asarray(a, dtype=float)
-    if a.ndim not in (2, 3, 4):
-        raise ValueError(f"{name} must be 2-D (H, W) or 3-D (C, H, W), got shape {a.shape}")
+    if a.ndim not in dims:
+        shapes = "2-D (F, F), 3-D (C, F, F) or 4-D (K, C, F, F)" if 4 in dims else \
+            "2-D (H, W) or 3-D (C, H, W)"
+        raise ValueError(f"{name} must be {shapes}, got shape {a.shape}")
     return a
+
+
+def _depth_error(depth: int, x_shape: tuple[int, ...]) -> KernelShapeError:
+    """The filters' depth is not the input's: name the likely slip (channels last?)."""
+    hint = ""
+    if len(x_shape) == 3 and x_shape[-1] == depth:
+        hint = (f"; the input looks channels-last (H, W, C) = {x_shape}: "
+                f"pass x.transpose(2, 0, 1)")
+    elif len(x_shape) == 3:
+        hint = (f"; for K filters of depth {x_shape[0]} pass w of shape "
+                f"(K, {x_shape[0]}, F, F)")
+    return KernelShapeError(f"filters have depth {depth} but the input has "
+                            f"{x_shape[0] if len(x_shape) == 3 else 1} channels: "
+                            f"a filter spans the full input depth{hint}")
 
 
 def conv2d(x, w, b=None, stride: int = 1, padding: int | str = 0) -> np.ndarray:
     """The conv layer by hand: dot product of the filter with every window of the input.
 
-    Shapes: image (H, W) with kernel (F, F) -> (H2, W2); volume (C, H, W) with one filter
-    (C, F, F) -> one activation map (H2, W2); (C, H, W) with K filters (K, C, F, F) -> (K, H2, W2).
-    `b` is one bias per filter. `padding` is an int or 'valid'/'same'/'full'.
-    Lecture: the 5x5 image with the 3x3 kernel gives 51 at the top left.
+    Shapes: image (H, W) with kernel (F, F) -> (H2, W2); image (H, W) with K kernels (K, F, F)
+    -> (K, H2, W2); volume (C, H, W) with one filter (C, F, F) -> one activation map (H2, W2);
+    (C, H, W) with K filters (K, C, F, F) -> (K, H2, W2). `b` is one bias per filter.
+    `padding` is an int or 'valid'/'same'/'full'.
+    Lecture: the 5x5 image with the 3x3 kernel gives 51 at the top left; the 32x32x3 image
+    takes a 5x5x3 filter (full depth), so a 2-D kernel on a C > 1 volume is refused.
     """
-    x, w = _as_float(x, "x"), _as_float(w, "w")
-    if x.ndim == 4:
-        raise ValueError(f"x must be 2-D (H, W) or 3-D (C, H, W), got shape {x.shape}")
+    x, w = _as_float(x, "x"), _as_float(w, "w", (2, 3, 4))
+    if x.ndim == 3 and w.ndim == 2:
+        c, f = x.shape[0], w.shape
+        if c != 1:
+            # Read as (K, F) filters it once gave a plausible (C, H2, W2) of wrong numbers.
+            raise KernelShapeError(
+                f"a 2-D {f[0]}x{f[1]} kernel on a {c}-channel input is ambiguous: one filter "
+                f"over all channels needs a depth-{c} kernel of shape ({c}, {f[0]}, {f[1]}) "
+                f"(e.g. np.stack([kernel] * {c})); per channel, loop over the channels "
+                f"(conv2d(x[c], kernel)) or use a depthwise convolution")
+        w = w[None]  # one channel: the kernel is that one filter of depth 1
     single_map = w.ndim == x.ndim
     volume = x if x.ndim == 3 else x[None]
     filters = w[None] if single_map else w
     if filters.ndim == 3:
         filters = filters[:, None]
     if filters.shape[1] != volume.shape[0]:
-        raise ValueError(f"filters have depth {filters.shape[1]} but the input has "
-                         f"{volume.shape[0]} channels: a filter spans the full input depth")
+        raise _depth_error(filters.shape[1], x.shape)
     fh, fw = filters.shape[-2:]
     if fh != fw and isinstance(padding, str) and padding != "valid":
         raise GeometryError(f"padding {padding!r} needs a square kernel, got {fh}x{fw}")
     volume = pad2d(volume, padding, fh)
-    biases = np.zeros(len(filters)) if b is None else np.broadcast_to(b, (len(filters),))
+    if b is None:
+        biases = np.zeros(len(filters))
+    else:
+        b = np.asarray(b, dtype=float)
+        if b.size not in (1, len(filters)):  # numpy's broadcast error names no filters
+            raise ValueError(f"b must be one bias per filter: {len(filters)} filter(s), "
+                             f"got {b.size} values of shape {b.shape}")
+        biases = np.broadcast_to(b.reshape(-1), (len(filters),))
     maps = np.stack([
         _slide(volume, fh, fw, stride, lambda window, f=f: np.sum(window * f)) + bias
         for f, bias in zip(filters, biases, strict=True)
@@ -75,9 +111,7 @@ def conv2d(x, w, b=None, stride: int = 1, padding: int | str = 0) -> np.ndarray:
 
 def _pool(x, size: int, stride: int | None, reduce) -> np.ndarray:
     x = _as_float(x, "x")
-    if x.ndim == 4:
-        raise ValueError(f"x must be 2-D (H, W) or 3-D (C, H, W), got shape {x.shape}")
-    stride = pool_stride(size, stride)
+    stride = pool_stride(size, stride)  # refuses size 0, -2, 2.5, True: one-line GeometryError
     channels = x if x.ndim == 3 else x[None]
     # Pooling works on each depth slice separately: it never mixes channels.
     out = np.stack([_slide(c[None], size, size, stride, reduce) for c in channels])

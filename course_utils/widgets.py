@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 import ipywidgets as w
 
@@ -27,7 +29,12 @@ CORRECT = "✓ Correct"
 NOT_QUITE = "✗ Not quite"
 
 _SUFFIXES = {"k": 1_000, "m": 1_000_000}
-_NUMBER = re.compile(r"^([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)(?:e([-+]?\d+))?([km])?$", re.I)
+# An optional "~" or "≈" (the slide's "~65M"), digits, an exponent, a K/M suffix.
+_NUMBER = re.compile(r"^([~≈]\s*)?([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)(?:e([-+]?\d+))?([km])?$",
+                     re.I)
+_MAX_EXPONENT = 400  # beyond this no quiz answer lies; 10**(10**9) would take forever to build
+_MAX_LENGTH = 200  # a longer "answer" is pasted junk (and int() refuses > 4300 digits)
+_MIN_FIGURES = 2  # a rounded answer keeps two significant figures: 35K for 34,848, not 0M
 
 
 # ---------------------------------------------------------------------------------------------
@@ -43,66 +50,136 @@ class Feedback:
     message: str
 
 
-def _parse_number(text: str) -> tuple[float, float] | None:
-    """'34,848' -> (34848, 0); '35K' -> (35000, 500): the value and the rounding it implies."""
+@dataclass(frozen=True)
+class _Number:
+    """A typed number: its exact value, and how coarsely it is written if it is rounded."""
+
+    value: Fraction
+    rounded: bool  # written with K/M, an exponent or "~": it stands for a range of values
+    half_width: Fraction  # '35K' stands for anything within 500 of 35,000; '800K' within 50K
+
+
+def _parse_number(text: str) -> _Number | None:
+    """'34,848' -> 34848 exactly; '35K' -> 35000 rounded (half width 500); junk -> None.
+
+    Exact fractions, not floats: '1e309' is a (wrong) number, not an OverflowError.
+    """
     text = re.sub(r"(?<=\d)[,_ ](?=\d{3}(?!\d))", "", text.strip())
     match = _NUMBER.match(text)
     if not match:
         return None
-    digits, exponent, suffix = match.groups()
-    scale = _SUFFIXES[suffix.lower()] if suffix else 1
-    scale *= 10 ** int(exponent) if exponent else 1
-    value = float(digits) * scale
-    if not suffix and not exponent:
-        return value, 0.0
-    decimals = len(digits.split(".")[1]) if "." in digits else 0
-    return value, 0.5 * scale * 10 ** (-decimals)  # '35K' stands for anything that rounds to it
+    approx, digits, exponent, suffix = match.groups()
+    power = int(exponent) if exponent else 0
+    if abs(power) > _MAX_EXPONENT:  # check_answer turns this into a verdict
+        raise OverflowError(f"{text} is beyond any quiz answer")
+    scale = Fraction(10) ** power * (_SUFFIXES[suffix.lower()] if suffix else 1)
+    value = Fraction(digits) * scale
+    rounded = bool(approx or suffix or exponent)
+    mantissa = digits.lstrip("+-")
+    if "." in mantissa:
+        last = -len(mantissa.split(".")[1])  # '34.8K': written to the hundreds
+    else:
+        # '800K' (the slides' 802,816) may be rounded at its last nonzero digit
+        stripped = mantissa.rstrip("0")
+        last = len(mantissa) - len(stripped) if stripped else 0
+    return _Number(value, rounded, scale * Fraction(10) ** last / 2)
 
 
-def _parse_shape(text: str) -> tuple[float, ...] | None:
+def _magnitude(x: Fraction) -> int:
+    """m with 10**m <= |x| < 10**(m+1), exactly (no float: |x| may exceed 1e308)."""
+    x = abs(x)
+    m = len(str(x.numerator // x.denominator)) - 1
+    while x < Fraction(10) ** m:
+        m -= 1
+    return m
+
+
+def _rounds_to(value: Fraction, expected: Fraction) -> bool:
+    """Is `value` the expected number rounded to two or more significant figures?
+
+    Lecture: 34,848 -> 35K, 138,357,544 -> 138M, 3,211,264 -> 3.2M, 802,816 -> 800K. A rounding
+    that swallows the value ('0M' for 34,848, '1e8' for 62,378,344) keeps none and is wrong.
+    Ties may round either way: students are taught both conventions.
+    """
+    if expected == 0:
+        return value == 0
+    top = _magnitude(expected)
+    for figures in range(_MIN_FIGURES, _MIN_FIGURES + 30):
+        unit = Fraction(10) ** (top - figures + 1)
+        if (value / unit).denominator == 1 and abs(value - expected) <= unit / 2:
+            return True
+    return False
+
+
+def _parse_shape(text: str) -> tuple[Fraction, ...] | None:
     """'55x55x96', '55 x 55 x 96', '[55, 55, 96]', '55×55×96' -> (55, 55, 96)."""
     parts = [p for p in re.split(r"\s*[x×*,]\s*|\s+", text.strip("()[] ").lower()) if p]
     numbers = [_parse_number(p) for p in parts]
     if len(parts) < 2 or any(n is None for n in numbers):
         return None
-    return tuple(n[0] for n in numbers)
+    return tuple(n.value for n in numbers)
+
+
+def _exact(number) -> Fraction:
+    """An expected number (int, float, numpy scalar) as an exact fraction."""
+    return Fraction(int(number)) if isinstance(number, numbers.Integral) else \
+        Fraction(float(number))
 
 
 def check_answer(given: str, answer, tolerance: float = 0.0) -> Feedback:
     """Lenient check of a typed answer against the expected number, shape or text.
 
-    Numbers accept thousands separators and the slide's rounding ('34,848', '35K' for 34848);
-    shapes accept any of 'x', '×', ',' or spaces between the sizes ('55 x 55 x 96').
+    Numbers accept thousands separators and the slide's rounding ('34,848', '35K' for 34848,
+    '62M' or '~62.4M' for 62,378,344): a rounded answer must keep at least two significant
+    figures ('1k' for 760 is not an answer). Shapes accept any of 'x', '×', ',' or spaces
+    between the sizes ('55 x 55 x 96'). Never raises: whatever is typed gets a verdict.
     """
     text = str(given).strip().rstrip("!.").strip()
+    shown = text if len(text) <= 40 else text[:40] + "..."
     if not text:
         return Feedback(False, "Type an answer first.")
+    if len(text) > _MAX_LENGTH:
+        return Feedback(False, f"{NOT_QUITE}: expected a short answer, got {shown!r}")
+    try:
+        return _check(text, shown, answer, tolerance)
+    except (ArithmeticError, ValueError, TypeError):
+        # '1e99999', a NaN or inf expected value, a number too big to print: a verdict, not
+        # a traceback in the middle of the lecture's notebook.
+        return Feedback(False, f"{NOT_QUITE}: could not compare {shown!r} with the answer")
+
+
+def _check(text: str, shown: str, answer, tolerance: float) -> Feedback:
+    tol = _exact(tolerance)
     if isinstance(answer, tuple | list):
         shape = _parse_shape(text)
         if shape is None and len(answer) == 1:
             number = _parse_number(text)
-            shape = None if number is None else (number[0],)
+            shape = None if number is None else (number.value,)
         if shape is None:
             return Feedback(False, f"{NOT_QUITE}: write the sizes like "
                                    f"{' x '.join(str(a) for a in answer[:2])} x ...")
+        expected = [_exact(a) for a in answer]
         if len(shape) == len(answer) and all(
-            abs(s - a) <= tolerance for s, a in zip(shape, answer, strict=True)
+            abs(s - a) <= tol for s, a in zip(shape, expected, strict=True)
         ):
             return Feedback(True, CORRECT)
-        if sorted(shape) == sorted(float(a) for a in answer):
+        if sorted(shape) == sorted(expected):
             return Feedback(False, f"{NOT_QUITE}: right numbers, wrong order "
                                    f"(the slides write width x height x depth).")
         return Feedback(False, NOT_QUITE)
-    if isinstance(answer, int | float):
+    if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
+        expected = _exact(answer)
         parsed = _parse_number(text)
         if parsed is None:
             shape = _parse_shape(text)
-            if shape is not None and math.isclose(math.prod(shape), answer):
-                return Feedback(True, f"{CORRECT} ({' x '.join(f'{s:g}' for s in shape)} = "
+            if shape is not None and abs(math.prod(shape) - expected) <= tol:
+                return Feedback(True, f"{CORRECT} ({' x '.join(f'{s}' for s in shape)} = "
                                       f"{answer:,})")
-            return Feedback(False, f"{NOT_QUITE}: expected a number, got {text!r}")
-        value, rounding = parsed
-        if abs(value - answer) <= max(tolerance, rounding) + 1e-9 * abs(answer):
+            return Feedback(False, f"{NOT_QUITE}: expected a number, got {shown!r}")
+        if abs(parsed.value - expected) <= tol:
+            return Feedback(True, CORRECT)
+        if (parsed.rounded and abs(parsed.value - expected) <= parsed.half_width
+                and _rounds_to(parsed.value, expected)):
             return Feedback(True, CORRECT)
         return Feedback(False, NOT_QUITE)
     if text.casefold() == str(answer).strip().casefold():

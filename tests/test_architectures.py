@@ -155,3 +155,44 @@ def test_random_specs_table_shapes_equal_forward_shapes(forward_shapes, size, de
         assume(False)
     assert [r.shape for r in table.top] == forward_shapes(network)
     assert table.params == numel(arch.to_torch(network))
+
+
+@pytest.mark.parametrize("make,message", [
+    # issue 12: Conv(k=-5) gave -50 parameters, FC(-10) -7,850, groups=0 a ZeroDivisionError
+    (lambda: arch.Conv(k=-5, f=3), "Conv: the number of filters K must be a whole number >= 1, "
+                                   "got -5"),
+    (lambda: arch.Conv(10, -5), "Conv: the filter size F must be a whole number >= 1, got -5"),
+    (lambda: arch.Conv(10, 3.0), "Conv: the filter size F must be a whole number >= 1, got 3.0"),
+    (lambda: arch.Conv(10, True), "Conv: the filter size F must be a whole number >= 1, got True"),
+    (lambda: arch.Conv(10, 3, stride=0, name="CONV1"),
+     "Conv CONV1: the stride S must be a whole number >= 1, got 0"),
+    (lambda: arch.Conv(4, 3, groups=0), "Conv: the number of groups must be a whole number >= 1"),
+    (lambda: arch.Conv(4, 3, padding=-1), "Conv: the padding P must be a whole number >= 0"),
+    (lambda: arch.Conv(4, 3, padding="half"), "Conv: padding must be an int or 'valid'"),
+    (lambda: arch.Conv(4, 3, bias=0), "Conv: bias must be True or False, got 0"),
+    (lambda: arch.FC(-10), "FC: the number of neurons must be a whole number >= 1, got -10"),
+    (lambda: arch.FC(float("nan")), "FC: the number of neurons must be a whole number >= 1"),
+    (lambda: arch.FC(None), "FC: the number of neurons must be a whole number >= 1, got None"),
+    (lambda: arch.Pool(0), "Pool: the filter size F must be a whole number >= 1, got 0"),
+    (lambda: arch.Pool(3, stride=-2), "Pool: the stride S must be a whole number >= 1, got -2"),
+    (lambda: arch.Pool(2, kind="min"), "Pool: pool kind must be 'max' or 'avg'"),
+    (lambda: arch.AdaptiveAvgPool((6, 0)), "AdaptiveAvgPool: the output size must be a whole"),
+    (lambda: arch.LRN(size=0), "LRN: the number of neighbouring channels n must be a whole"),
+    (lambda: arch.Dropout(1.5), r"Dropout: the dropout rate must be a number in \[0, 1\), got 1.5"),
+    (lambda: arch.Dropout(None), r"Dropout: the dropout rate must be a number in \[0, 1\)"),
+    (lambda: arch.Activation("sigmoid"), "unknown activation 'sigmoid'"),
+    (lambda: arch.Network("x", (0, 5, 1), ()), "x: the input height H must be a whole number"),
+    (lambda: arch.Network("x", (28, 28), ()), r"x: the input must be a volume \(H, W, D\)"),
+])
+def test_layers_refuse_sizes_the_slides_formulas_cannot_take(make, message):
+    with pytest.raises(ValueError, match=message) as error:
+        make()
+    assert "\n" not in str(error.value)
+
+
+def test_valid_layers_still_build_and_count_as_the_slides_do():
+    """The slide's CONV1 (96 11x11 filters at stride 4 on 227x227x3) is 34,848 weights."""
+    conv = arch.Conv(96, 11, stride=4, padding=0)
+    assert conv.rows((227, 227, 3), "CONV1", 0)[0].weights == 34848
+    assert arch.Conv(8, 3, padding=(0, 1), groups=2).pads() == (0, 1)
+    assert arch.Dropout(0).rate == 0 and arch.Pool(3, stride=2).step == 2

@@ -115,3 +115,40 @@ def test_geometry_agrees_with_torch_conv_and_pool_shapes(nfsp):
         with pytest.raises(GeometryError, match=f"floor it to {conv},"):
             conv_output_size(n, f, s, p)
         assert geo.ignored == (n - f + 2 * p) - (conv - 1) * s > 0
+
+
+@pytest.mark.parametrize("call,message", [
+    # issue 12: each of these once returned a number (280, -2, 5.0 ...) or a raw Python error
+    (lambda: conv_params(-3, 3, 10), "the filter size F must be a whole number >= 1, got -3"),
+    (lambda: conv_params(5, 0, 10), "the input depth D1 must be a whole number >= 1, got 0"),
+    (lambda: conv_params(5, 3, 2.5), "number of filters K must be a whole number >= 1, got 2.5"),
+    (lambda: padding_for(-2, 3), "the padding P must be a whole number >= 0, got -2"),
+    (lambda: padding_for(True, 3), "the padding P must be a whole number >= 0, got True"),
+    (lambda: padding_for("same", 0), "the filter size F must be a whole number >= 1, got 0"),
+    (lambda: padding_pair("same", -2), "the filter size F must be a whole number >= 1, got -2"),
+    (lambda: paddings_that_fit(7, 3, 0), "the stride S must be a whole number >= 1, got 0"),
+    (lambda: paddings_that_fit(7, 3, 1, -1),
+     "the largest padding P must be a whole number >= 0, got -1"),
+    (lambda: output_geometry(7.0, 3), "the input size N must be a whole number >= 1, got 7.0"),
+    (lambda: conv_output_size(True, 1), "the input size N must be a whole number >= 1, got True"),
+    (lambda: conv_output_size(7, float("nan")), "F must be a whole number >= 1, got nan"),
+    (lambda: conv_output_size(7, 3, float("inf")), "stride S must be a whole number >= 1, got inf"),
+    (lambda: conv_output_size(None, 3), "the input size N must be a whole number >= 1, got None"),
+    (lambda: conv_output_size(7, 3, 1, -1), "the padding P must be a whole number >= 0, got -1"),
+    (lambda: window_starts(7, 3, 1, [1, 2, 3]), r"asymmetric padding must be \(before, after\)"),
+    (lambda: pool_stride(2, 0), "the stride S must be a whole number >= 1, got 0"),
+    (lambda: pool_stride(False), "the filter size F must be a whole number >= 1, got False"),
+])
+def test_sizes_that_are_no_sizes_are_one_line_geometry_errors(call, message):
+    with pytest.raises(GeometryError, match=message) as error:
+        call()
+    assert "\n" not in str(error.value) and isinstance(error.value, ValueError)
+
+
+def test_numpy_whole_numbers_are_sizes():
+    """Sizes read from an array's shape or a slider are numpy ints: they stay valid, as ints."""
+    import numpy as np
+
+    geo = output_geometry(np.int64(7), np.int32(3), np.int64(2))
+    assert geo.size == 3 and type(geo.size) is int
+    assert conv_params(np.int64(5), 3, 10) == 760

@@ -118,3 +118,54 @@ def test_single_filter_on_a_volume_gives_one_activation_map():
     x, w = rng.normal(size=(3, 32, 32)), rng.normal(size=(3, 5, 5))
     assert conv2d(x, w).shape == (28, 28)
     assert conv2d(x, np.stack([w] * 6)).shape == (6, 28, 28)
+
+
+RGB = np.random.default_rng(0).random((3, 32, 32))
+
+
+@pytest.mark.parametrize("call,message", [
+    # issue 12: a 2-D kernel on an RGB image once gave a (3, 30, 30) array of wrong numbers
+    (lambda: conv2d(RGB, np.ones((3, 3))),
+     r"a 2-D 3x3 kernel on a 3-channel input is ambiguous: one filter over all channels needs "
+     r"a depth-3 kernel of shape \(3, 3, 3\) .* per channel, loop over the channels .* "
+     r"or use a depthwise convolution"),
+    (lambda: conv2d(RGB[:2], np.ones((5, 5))), r"2-D 5x5 kernel on a 2-channel input"),
+    (lambda: conv2d(RGB.transpose(1, 2, 0), np.ones((3, 3, 3))),
+     r"depth 3 but the input has 32 channels.*channels-last .* x.transpose\(2, 0, 1\)"),
+    (lambda: conv2d(RGB, np.ones((4, 3, 3))), r"depth 4 .* pass w of shape \(K, 3, F, F\)"),
+    (lambda: conv2d(IMAGE, KERNEL, b=[1, 2]), r"one bias per filter: 1 filter\(s\), got 2"),
+    (lambda: conv2d(np.ones((1, 1, 5, 5)), KERNEL), r"x must be 2-D \(H, W\) or 3-D"),
+    (lambda: conv2d(IMAGE, [1, 2, 3]), r"w must be 2-D \(F, F\), 3-D .* or 4-D"),
+    (lambda: conv2d(IMAGE, KERNEL, stride=0), r"the stride S must be a whole number >= 1, got 0"),
+    (lambda: max_pool2d(POOL_INPUT, 0), r"the filter size F must be a whole number >= 1, got 0"),
+    (lambda: max_pool2d(POOL_INPUT, 2.5), r"filter size F must be a whole number >= 1, got 2.5"),
+    (lambda: avg_pool2d(POOL_INPUT, 2, True), r"stride S must be a whole number >= 1, got True"),
+    (lambda: avg_pool2d(POOL_INPUT, -2), r"the filter size F must be a whole number >= 1, got -2"),
+])
+def test_shapes_with_no_single_meaning_are_one_line_errors(call, message):
+    with pytest.raises(ValueError, match=message) as error:
+        call()
+    assert "\n" not in str(error.value)
+
+
+def test_a_2d_kernel_is_fine_where_it_has_one_meaning():
+    """One channel: the kernel is that channel's filter; the two explicit readings still work."""
+    one = RGB[:1]
+    assert np.array_equal(conv2d(one, KERNEL), conv2d(one[0], KERNEL))
+    full_depth = conv2d(RGB, np.stack([np.array(KERNEL)] * 3))  # one filter over all channels
+    assert full_depth.shape == (30, 30)
+    assert np.allclose(full_depth, sum(conv2d(c, KERNEL) for c in RGB))
+    per_channel = np.stack([conv2d(c, KERNEL) for c in RGB])  # the depthwise reading
+    assert np.allclose(per_channel, F.conv2d(torch.tensor(RGB)[None],
+                                             torch.tensor(KERNEL, dtype=torch.float64)
+                                             .expand(3, 1, 3, 3), groups=3)[0].numpy())
+
+
+def test_the_by_hand_layer_imports_no_torch():
+    """Convolution by hand needs NumPy only: the checks above must not pull torch in."""
+    import subprocess
+    import sys
+
+    code = ("import sys, course_utils.ops, course_utils.geometry; "
+            "assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -157,3 +157,54 @@ def test_the_widgets_need_no_torch():
     code = "import sys, course_utils.widgets; assert 'torch' not in sys.modules"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# The slides' own roundings (lecture: AlexNet CONV1 "35K", the VGG16 memory column, "138M"),
+# and the same rounding for the notebooks' quiz answers: each keeps two significant figures.
+SLIDE_ROUNDINGS = [
+    ("35K", 34_848), ("35k", 34_848), ("34.8K", 34_848), ("~35K", 34_848),
+    ("150K", 224 * 224 * 3), ("3.2M", 224 * 224 * 64), ("800K", 112 * 112 * 64),
+    ("1.6M", 112 * 112 * 128), ("400K", 56 * 56 * 128), ("200K", 28 * 28 * 256),
+    ("100K", 14 * 14 * 512), ("25K", 7 * 7 * 512), ("138M", 138_357_544),
+    ("62M", 62_378_344), ("62.4M", 62_378_344), ("~62M", 62_378_344), ("6.2e7", 62_378_344),
+    ("0.76k", 760), ("7.6e2", 760), ("0.42k", 416), ("5.1e1", 51),
+]
+
+
+@pytest.mark.parametrize("typed,expected", SLIDE_ROUNDINGS)
+def test_the_slides_rounding_is_accepted(typed, expected):
+    assert check_answer(typed, expected).correct
+
+
+@pytest.mark.parametrize("typed,expected", [
+    # issue 12: a suffix or exponent that swallows the value was "✓ Correct"
+    ("1k", 760), ("0k", 416), ("0M", 34_848), ("1e8", 62_378_344), ("1e2", 51),
+    ("0.8k", 760), ("0.04M", 34_848), ("35.0K", 34_848), ("34.9K", 34_848), ("3e4", 34_848),
+    # the slide's "~65M" for its AlexNet is not a rounding of the 62,378,344 it lists
+    ("~65M", 62_378_344), ("60M", 62_378_344),
+])
+def test_a_rounding_that_swallows_the_value_is_wrong(typed, expected):
+    feedback = check_answer(typed, expected)
+    assert not feedback.correct and feedback.message == NOT_QUITE
+
+
+@pytest.mark.parametrize("typed", [
+    "1e309", "-1e309", "1e99999", "inf", "-inf", "nan", "NaN", None, 10**400, float("nan"),
+    float("inf"), "9" * 5000, "١٢٣", "３４８４８", "💥", "\x00", "\n", "1e309x2", "~", "k", "1e",
+    "35KK", "--5", "0x10", "1_000_000_000_000", [1, 2], {"a": 1},
+])
+@pytest.mark.parametrize("expected", [34_848, 2.5, (55, 55, 96), (7,), "valid", float("nan"),
+                                      float("inf"), 10**400])
+def test_no_input_raises_out_of_a_check(typed, expected):
+    feedback = check_answer(typed, expected)
+    assert isinstance(feedback.correct, bool) and "\n" not in feedback.message
+    q = quiz("Q?", expected)
+    assert q.check(str(typed)).correct == check_answer(str(typed), expected).correct
+
+
+def test_huge_and_unicode_numbers_get_a_verdict():
+    assert not check_answer("1e309", 5).correct
+    assert "could not compare" in check_answer("1e99999", 5).message
+    assert check_answer(str(10**40), 10**40).correct  # exact, no float rounding
+    assert not check_answer(str(10**40 + 1), 10**40).correct
+    assert check_answer("３４８４８", 34_848).correct  # full-width digits are digits
