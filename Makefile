@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test assignment lab lint bench format clean
+.PHONY: test assignment lab lint bench format clean student
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ assignment: $(STAMP)
 ## make bench: training speed of the reference loop vs course_utils' engine, side by side
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py $(ARGS)
+
+## make student: the student edition in student/ (exercises open, no outputs) from notebooks/
+student: $(STAMP)
+	$(BIN)/python tools/make_student_edition.py
 
 ## make lab: JupyterLab on the notebooks
 lab: $(STAMP)

@@ -1,0 +1,189 @@
+"""The checks of the by-hand exercises (notebooks 01-03): convolution, pooling, spatial
+arithmetic. Each ``check_*`` prints one line; each ``verify_*`` returns the verdict (tests).
+
+The cases start with the slide's example and add seeded ones that catch the usual mistakes:
+non-square inputs, stride > 1, padding, several channels, F = 1, and the last row that a stride
+skips. The references are the package's own ``ops`` and ``geometry`` functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from course_utils import geometry, ops
+from course_utils.checks import Case, Verdict, report, verify
+
+# The lecture's examples: the 5x5 image and 3x3 kernel of the convolution slide (51 at the top
+# left) and the 4x4 input of the max-pooling slide ([[9, 7], [8, 6]]).
+SLIDE_IMAGE = np.array([[2, 4, 9, 1, 4], [2, 1, 4, 4, 6], [1, 1, 2, 9, 2], [7, 3, 5, 1, 3],
+                        [2, 3, 4, 8, 5]], dtype=float)
+SLIDE_KERNEL = np.array([[1, 2, 3], [-4, 7, 4], [2, -5, 1]], dtype=float)
+SLIDE_POOL_INPUT = np.array([[2, 2, 7, 3], [9, 4, 6, 1], [8, 5, 2, 4], [3, 1, 2, 6]],
+                            dtype=float)
+
+
+def _random(seed: int, *shape: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(-5, 6, size=shape).astype(float)
+
+
+def conv2d_cases() -> list[Case]:
+    """One-channel images: (image, kernel, stride, padding)."""
+    return [
+        Case("the slide's 5x5 image and 3x3 kernel (51 at the top left)",
+             (SLIDE_IMAGE, SLIDE_KERNEL, 1, 0)),
+        Case("a non-square 6x8 image", (_random(1, 6, 8), _random(2, 3, 3), 1, 0),
+             "loop over rows and columns separately: H2 = H - F + 1, W2 = W - F + 1"),
+        Case("stride 2 on 7x7", (_random(3, 7, 7), _random(4, 3, 3), 2, 0),
+             "windows start at 0, S, 2S, ...: the output is (N - F)/S + 1 wide"),
+        Case("stride 2 on 8x8, whose last row the stride skips",
+             (_random(5, 8, 8), _random(6, 3, 3), 2, 0),
+             "when (N - F)/S + 1 is not whole, frameworks floor it: no window past the edge"),
+        Case("padding 1", (_random(7, 5, 5), _random(8, 3, 3), 1, 1),
+             "pad P zeros on every side first (np.pad), then slide over the padded image"),
+        Case("a 1x1 kernel (F = 1)", (_random(9, 4, 5), _random(10, 1, 1), 1, 0),
+             "with F = 1 every pixel is its own window"),
+        Case("a 2x2 kernel with stride 2 and padding 1",
+             (_random(11, 5, 6), _random(12, 2, 2), 2, 1)),
+    ]
+
+
+def verify_conv2d(student: Callable) -> Verdict:
+    """The convolution slide by hand: a one-channel image and one kernel (cross-correlation,
+    as every framework computes it)."""
+    return verify("conv2d", student,
+                  lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p), conv2d_cases())
+
+
+def check_conv2d(student: Callable) -> None:
+    """Notebook 01's first exercise: the slide's 51, then the whole feature map and beyond."""
+    report(verify_conv2d(student))
+
+
+def verify_conv_volume(student: Callable) -> Verdict:
+    """One filter over a volume (C, H, W) with depth C: one activation map."""
+    cases = [
+        Case("a 3-channel 7x7 volume and a 3x3x3 filter",
+             (_random(20, 3, 7, 7), _random(21, 3, 3, 3), 1, 0),
+             "a filter spans the full depth: sum over channels and the window together"),
+        Case("one channel, the slide's image", (SLIDE_IMAGE[None], SLIDE_KERNEL[None], 1, 0)),
+        Case("5 channels, stride 2, padding 1",
+             (_random(22, 5, 6, 9), _random(23, 5, 3, 3), 2, 1),
+             "pad only the height and width, never the channels"),
+        Case("2 channels whose kernels differ", (_random(24, 2, 4, 4), _random(25, 2, 2, 2), 1, 0),
+             "channel c of the input meets channel c of the filter"),
+    ]
+    return verify("conv over a volume", student,
+                  lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p), cases)
+
+
+def check_conv_volume(student: Callable) -> None:
+    """Notebook 01: a 5x5x3 filter on a 32x32x3 image gives one 28x28 map."""
+    report(verify_conv_volume(student))
+
+
+def verify_true_convolution(student: Callable) -> Verdict:
+    """The mathematicians' convolution: the kernel flipped along both axes first."""
+    cases = [
+        Case("the slide's image and kernel", (SLIDE_IMAGE, SLIDE_KERNEL)),
+        Case("an asymmetric 2x3 kernel", (_random(30, 5, 6), _random(31, 2, 3)),
+             "flip both axes: w[::-1, ::-1] (a transpose is not a flip)"),
+        Case("a 2x2 kernel [[1, 2], [3, 5]]",
+             (_random(32, 4, 4), np.array([[1.0, 2.0], [3.0, 5.0]])),
+             "flip rows AND columns"),
+    ]
+    return verify("true convolution", student,
+                  lambda x, w: ops.conv2d(x, ops.flip_kernel(w)), cases)
+
+
+def check_true_convolution(student: Callable) -> None:
+    report(verify_true_convolution(student))
+
+
+def _pool_cases() -> list[Case]:
+    return [
+        Case("the slide's 4x4 input, 2x2 stride 2 (-> [[9, 7], [8, 6]])",
+             (SLIDE_POOL_INPUT, 2, 2)),
+        Case("AlexNet's overlapping 3x3 stride 2 on 7x7", (_random(40, 7, 7), 3, 2),
+             "windows may overlap when the stride is smaller than the window"),
+        Case("a non-square 4x6 input", (_random(41, 4, 6), 2, 2)),
+        Case("3x3 stride 2 on 8x8, whose last row the stride skips", (_random(42, 8, 8), 3, 2),
+             "stop where the window would leave the input"),
+        Case("a 1x1 window (F = 1)", (_random(43, 3, 3), 1, 1)),
+        Case("negative values only", (-np.abs(_random(44, 4, 4)) - 1, 2, 2),
+             "start the maximum from the window itself, not from 0"),
+    ]
+
+
+def verify_max_pool(student: Callable) -> Verdict:
+    """Max pooling with any window and stride."""
+    return verify("max pooling", student, lambda x, f, s: ops.max_pool2d(x, f, s), _pool_cases())
+
+
+def verify_avg_pool(student: Callable) -> Verdict:
+    """Average pooling with any window and stride."""
+    return verify("average pooling", student, lambda x, f, s: ops.avg_pool2d(x, f, s),
+                  _pool_cases())
+
+
+def check_max_pool(student: Callable) -> None:
+    report(verify_max_pool(student))
+
+
+def check_avg_pool(student: Callable) -> None:
+    report(verify_avg_pool(student))
+
+
+def verify_output_size(student: Callable) -> Verdict:
+    """(N - F + 2P)/S + 1, and an error where the filter does not fit."""
+    cases = [
+        Case("the slide's 7x7 input, 3x3 filter, stride 1 (-> 5)", (7, 3, 1, 0)),
+        Case("7x7, 3x3, stride 2 (-> 3)", (7, 3, 2, 0)),
+        Case("7x7, 3x3, stride 3: doesn't fit (2.33)", (7, 3, 3, 0),
+             "raise an error when (N - F + 2P) is not divisible by S; don't floor silently"),
+        Case("32x32, 5x5, padding 2 (-> 32)", (32, 5, 1, 2), "padding adds 2P, not P"),
+        Case("AlexNet's CONV1: 227, 11x11, stride 4 (-> 55)", (227, 11, 4, 0)),
+        Case("a 1x1 filter", (5, 1, 1, 0)),
+    ]
+    return verify("output size", student, geometry.conv_output_size, cases)
+
+
+def check_output_size(student: Callable) -> None:
+    report(verify_output_size(student))
+
+
+def verify_same_padding(student: Callable) -> Verdict:
+    """P = (F - 1)/2 keeps the size at stride 1 (odd F)."""
+    cases = [Case(f"F = {f}", (f,), hint="P = (F - 1) / 2 as a whole number")
+             for f in (3, 1, 5, 7, 11)]
+    return verify("same padding", student, lambda f: geometry.padding_for("same", f), cases)
+
+
+def check_same_padding(student: Callable) -> None:
+    report(verify_same_padding(student))
+
+
+def verify_conv_params(student: Callable) -> Verdict:
+    """A conv layer's parameters: (F*F*D + 1) * K."""
+    cases = [
+        Case("the slide's ten 5x5 filters on a 32x32x3 input (-> 760)", (5, 3, 10),
+             "each filter has F*F*D weights and one bias"),
+        Case("1x1 filters on 64 channels", (1, 64, 32)),
+        Case("3x3 filters on 1 channel", (3, 1, 64), "one bias per filter, not per weight"),
+        Case("VGG's 3x3, 256 -> 512", (3, 256, 512)),
+    ]
+    return verify("conv parameters", student, geometry.conv_params, cases)
+
+
+def check_conv_params(student: Callable) -> None:
+    report(verify_conv_params(student))
+
+
+__all__ = [
+    "SLIDE_IMAGE", "SLIDE_KERNEL", "SLIDE_POOL_INPUT", "check_avg_pool", "check_conv2d",
+    "check_conv_params", "check_conv_volume", "check_max_pool", "check_output_size",
+    "check_same_padding", "check_true_convolution", "conv2d_cases", "verify_avg_pool",
+    "verify_conv2d", "verify_conv_params", "verify_conv_volume", "verify_max_pool",
+    "verify_output_size", "verify_same_padding", "verify_true_convolution",
+]

@@ -1,0 +1,77 @@
+"""tools/make_student_edition.py: nbgrader's solution markers become open exercises, outputs go,
+and student/ is exactly what the tool makes from notebooks/."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOL = ROOT / "tools" / "make_student_edition.py"
+
+
+@pytest.fixture(scope="module")
+def tool():
+    spec = importlib.util.spec_from_file_location("make_student_edition", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_solution_becomes_an_open_exercise_at_its_indentation(tool):
+    source = ("def conv2d(x, w):\n"
+              "    \"\"\"The slide's loop.\"\"\"\n"
+              "    ### BEGIN SOLUTION\n"
+              "    out = x * w\n"
+              "    return out.sum()\n"
+              "    ### END SOLUTION\n"
+              "\n"
+              "check_conv2d(conv2d)")
+    assert tool.clear_solutions(source) == (
+        "def conv2d(x, w):\n"
+        "    \"\"\"The slide's loop.\"\"\"\n"
+        "    # YOUR CODE HERE\n"
+        "    raise NotImplementedError()\n"
+        "\n"
+        "check_conv2d(conv2d)")
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("### BEGIN SOLUTION\nx = 1", "BEGIN SOLUTION without ### END SOLUTION"),
+    ("x = 1\n### END SOLUTION", "line 2: ### END SOLUTION without ### BEGIN SOLUTION"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "line 2"),
+])
+def test_unbalanced_markers_are_one_clear_error(tool, source, message):
+    with pytest.raises(tool.SolutionMarkerError, match=message):
+        tool.clear_solutions(source, "01_x.ipynb, cell 3")
+
+
+def test_outputs_widgets_and_the_badge_are_the_students(tool):
+    badge = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+             "(https://colab.research.google.com/github/o/n/blob/main/notebooks/01_x.ipynb)")
+    cell = new_code_cell("### BEGIN SOLUTION\nanswer = 51\n### END SOLUTION", execution_count=3,
+                         outputs=[new_output("stream", name="stdout", text="51\n")])
+    notebook = new_notebook(cells=[new_markdown_cell(f"# 01 · X\n{badge}\n\nIntro."), cell],
+                            metadata={"widgets": {"state": {}}})
+    student = tool.student_notebook(notebook, "01_x.ipynb")
+    assert student.cells[1].source == "# YOUR CODE HERE\nraise NotImplementedError()"
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
+    assert "widgets" not in student.metadata
+    assert "/blob/main/student/01_x.ipynb" in student.cells[0].source
+    assert "Student edition" in student.cells[0].source
+    assert notebook.cells[1].outputs and "answer = 51" in notebook.cells[1].source  # untouched
+
+
+def test_student_folder_is_what_make_student_writes():
+    done = subprocess.run([sys.executable, str(TOOL), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (ROOT / "student").glob("*.ipynb"))
+    assert names == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for path in (ROOT / "student").glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+        assert not any("### BEGIN SOLUTION" in c.source for c in notebook.cells)
