@@ -1,0 +1,174 @@
+"""The checks of notebook 05's exercises: the task's network from the slide's layer list, and one
+training step. Each ``check_*`` prints one line (✓ or ✗ naming the mistake); ``verify_*``
+returns the verdict (tests).
+
+The network check copies the reference weights into the student's module, parameter tensor by
+parameter tensor in order, and compares outputs on the same inputs with dropout off. When they
+differ it tries the usual mistakes (a softmax before ``F.cross_entropy``, the 'same' padding on
+the wrong side, a missing ReLU, tanh and ReLU swapped) and names the one the student's outputs
+match; a layer of the wrong size (pooling with stride 2, 'valid' for 'same') shows in the
+parameter shapes first.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils import loop, task
+from course_utils.checks import FAILED, PASSED, Verdict, report
+
+DROPOUT_RATES = (0.35, 0.5)  # the slide's Dropout(0.35) after pooling and Dropout(0.5) after FC1
+PARAMETER_NAMES = ("conv1 weights", "conv1 biases", "conv2 weights", "conv2 biases",
+                   "dense1 weights", "dense1 biases", "dense2 weights", "dense2 biases")
+
+
+def _variant(mistake: str) -> nn.Sequential:
+    """The reference network with one usual mistake built in (same parameter layout)."""
+    model = task.build_model()
+    layers = dict(model.named_children())
+    if mistake == "softmax at the end":
+        layers["softmax"] = nn.Softmax(dim=1)
+    elif mistake == "'same' padding before instead of after":
+        layers["pad2"] = nn.ZeroPad2d((1, 0, 1, 0))
+    elif mistake == "no ReLU after conv1":
+        layers["relu1"] = nn.Identity()
+    elif mistake == "no ReLU after conv2":
+        layers["relu2"] = nn.Identity()
+    elif mistake == "ReLU instead of tanh after dense1":
+        layers["tanh"] = nn.ReLU()
+    elif mistake == "tanh instead of ReLU after the convolutions":
+        layers["relu1"], layers["relu2"] = nn.Tanh(), nn.Tanh()
+    return nn.Sequential(*layers.values())
+
+
+MISTAKES = {
+    "softmax at the end": "return logits: F.cross_entropy applies the softmax itself",
+    "'same' padding before instead of after": "TensorFlow's 'same' for a 2x2 kernel pads 0 "
+                                               "before and 1 after (nn.ZeroPad2d((0, 1, 0, 1)))",
+    "no ReLU after conv1": "the slide's conv layers use ReLU",
+    "no ReLU after conv2": "the slide's conv layers use ReLU",
+    "ReLU instead of tanh after dense1": "the slide's dense layer uses tanh",
+    "tanh instead of ReLU after the convolutions": "the slide's conv layers use ReLU",
+}
+
+
+def _load_in_order(target: nn.Module, source: nn.Module) -> str | None:
+    """Copy ``source``'s parameters into ``target`` in order; a mismatch is returned as text."""
+    mine, theirs = list(target.parameters()), list(source.parameters())
+    for index, (got, want) in enumerate(zip(mine, theirs, strict=False)):
+        if got.shape != want.shape:
+            what = PARAMETER_NAMES[index] if index < len(PARAMETER_NAMES) else f"#{index}"
+            return (f"parameter tensor {index + 1} ({what}) has shape {tuple(got.shape)}, the "
+                    f"slide's network has {tuple(want.shape)}")
+    if len(mine) != len(theirs):
+        return f"{len(mine)} parameter tensors, the slide's network has {len(theirs)}"
+    with torch.no_grad():
+        for got, want in zip(mine, theirs, strict=True):
+            got.copy_(want)
+    return None
+
+
+def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
+    """The slide's layer list as a PyTorch module: parameters, layer by layer, and outputs."""
+    name = "the task's network"
+    try:
+        model = student() if not isinstance(student, nn.Module) else copy.deepcopy(student)
+    except NotImplementedError:
+        return Verdict(False, f"{FAILED} {name}: not implemented yet (replace "
+                              "`raise NotImplementedError()` with your code)")
+    count = task.count_parameters(model)
+    reference = task.build_model()
+    expected_count = task.count_parameters(reference)
+    mismatch = _load_in_order(model, reference)
+    if mismatch:
+        return Verdict(False, f"{FAILED} {name}: {count:,} parameters, the slide's network has "
+                              f"{expected_count:,}; {mismatch}. Hint: count (F*F*D + 1)*K per "
+                              "conv layer and (inputs + 1)*units per dense layer")
+    rates = sorted(m.p for m in model.modules() if isinstance(m, nn.Dropout))
+    if tuple(rates) != DROPOUT_RATES:
+        return Verdict(False, f"{FAILED} {name}: dropout rates {rates}, the slide's are "
+                              f"{list(DROPOUT_RATES)}. Hint: Keras' rate and PyTorch's p are "
+                              "both the fraction dropped")
+    images = torch.randn(16, 1, 28, 28,  # MNIST's 28x28 digits, one channel
+                         generator=torch.Generator().manual_seed(0))
+    model.eval(), reference.eval()
+    with torch.no_grad():
+        try:
+            got = model(images)
+        except Exception as err:  # noqa: BLE001 - the student's forward, shown as theirs
+            return Verdict(False, f"{FAILED} {name}: a batch of 16 images raised "
+                                  f"{type(err).__name__}: {err}")
+        expected = reference(images)
+        if got.shape != expected.shape:
+            return Verdict(False, f"{FAILED} {name}: output shape {tuple(got.shape)} for 16 "
+                                  f"images, expected {tuple(expected.shape)}")
+        if not torch.allclose(got, expected, rtol=1e-4, atol=1e-5):
+            for mistake, hint in MISTAKES.items():
+                variant = _variant(mistake)
+                _load_in_order(variant, reference)
+                if torch.allclose(got, variant.eval()(images), rtol=1e-4, atol=1e-5):
+                    return Verdict(False, f"{FAILED} {name}: {mistake}. Hint: {hint}")
+            return Verdict(False, f"{FAILED} {name}: with the slide's weights its outputs "
+                                  "differ from the slide's network (largest difference "
+                                  f"{(got - expected).abs().max().item():.3g}). Hint: compare "
+                                  "your layers one by one with the layer list")
+    return Verdict(True, f"{PASSED} {name}: {count:,} parameters, dropout {list(rates)}, "
+                         "and the slide's outputs with the same weights")
+
+
+def check_task_model(student: nn.Module | Callable[[], nn.Module]) -> None:
+    """Notebook 05's exercise: the network from the slide's layer list."""
+    report(verify_task_model(student))
+
+
+def verify_train_step(student: Callable) -> Verdict:
+    """One training step (forward, cross-entropy on logits, zero the gradients, backward,
+    update), run twice from the same weights as the reference and compared."""
+    name = "train_step"
+    generator = torch.Generator().manual_seed(1)
+    batches = [(torch.randn(8, 1, 28, 28, generator=generator),
+                torch.randint(0, 10, (8,), generator=generator)) for _ in range(2)]
+    torch.manual_seed(0)
+    ours, theirs = task.build_model().eval(), task.build_model().eval()
+    theirs.load_state_dict(ours.state_dict())
+    ours_opt = torch.optim.SGD(ours.parameters(), lr=0.1)
+    theirs_opt = torch.optim.SGD(theirs.parameters(), lr=0.1)
+    for step, (images, labels) in enumerate(batches, 1):
+        expected = loop.train_step(ours, ours_opt, images, labels)
+        with torch.no_grad():  # what a softmax before the loss would report, before the update
+            softmaxed = F.cross_entropy(F.softmax(theirs(images), dim=1), labels).item()
+        try:
+            got = student(theirs, theirs_opt, images, labels)
+        except NotImplementedError:
+            return Verdict(False, f"{FAILED} {name}: not implemented yet (replace "
+                                  "`raise NotImplementedError()` with your code)")
+        got_value = float(got) if torch.is_tensor(got) or isinstance(got, float) else None
+        if got_value is None or abs(got_value - expected.item()) > 1e-5:
+            hint = ("use F.cross_entropy on the logits (no softmax, no nll_loss on logits)"
+                    if got_value is not None else "return the loss")
+            if got_value is not None and abs(got_value - softmaxed) < 1e-5:
+                hint = "a softmax before F.cross_entropy applies it twice: return logits"
+            return Verdict(False, f"{FAILED} {name}: step {step}: loss {got_value}, expected "
+                                  f"{expected.item():.6f}. Hint: {hint}")
+        moved = [not torch.allclose(a, b, atol=1e-6)
+                 for a, b in zip(ours.parameters(), theirs.parameters(), strict=True)]
+        if any(moved):
+            hint = ("zero the gradients before backward(): they add up across steps"
+                    if step == 2 else "call loss.backward() and optimizer.step()")
+            return Verdict(False, f"{FAILED} {name}: after step {step} the weights differ from "
+                                  f"one plain step. Hint: {hint}")
+    return Verdict(True, f"{PASSED} {name}: 2 steps give the reference's losses and weights")
+
+
+def check_train_step(student: Callable) -> None:
+    """Notebook 05's exercise: the training step by hand."""
+    report(verify_train_step(student))
+
+
+__all__ = ["DROPOUT_RATES", "MISTAKES", "check_task_model", "check_train_step",
+           "verify_task_model", "verify_train_step"]
