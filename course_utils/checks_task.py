@@ -126,6 +126,16 @@ def check_task_model(student: nn.Module | Callable[[], nn.Module]) -> None:
     report(verify_task_model(student))
 
 
+def yours_or_reference(student: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
+    """What the notebook trains: the student's network when its check passes, else the
+    reference (so a notebook with the exercise still open runs to the end); says which."""
+    verdict = verify_task_model(student)
+    chosen = student if verdict.passed else task.build_model
+    print(f"training {getattr(chosen, '__name__', 'your network')}"
+          + ("" if verdict.passed else " (the reference: your network's check has not passed)"))
+    return chosen
+
+
 def verify_train_step(student: Callable) -> Verdict:
     """One training step (forward, cross-entropy on logits, zero the gradients, backward,
     update), run twice from the same weights as the reference and compared."""
@@ -171,4 +181,4 @@ def check_train_step(student: Callable) -> None:
 
 
 __all__ = ["DROPOUT_RATES", "MISTAKES", "check_task_model", "check_train_step",
-           "verify_task_model", "verify_train_step"]
+           "verify_task_model", "verify_train_step", "yours_or_reference"]
