@@ -261,3 +261,43 @@ BUILTIN = {
     **{f"vgg_{c.lower()}": (lambda c=c: vgg(c)) for c in VGG_CONFIGS},
     "assignment_cnn": assignment_cnn,
 }
+
+
+def vgg_config_table() -> str:
+    """The VGG slide's "ConvNet Configuration" table from ``VGG_CONFIGS``: one column per
+    configuration, one row per stage between max pools; ``*`` marks a layer the configuration
+    it grows from does not have (the slide's bold): A-LRN and B from A,
+    C from B, D from C, E from D."""
+    names = list(VGG_CONFIGS)
+    stages: dict[str, list[list[str]]] = {}
+    for name in names:
+        layers, current = [], []
+        for item in VGG_CONFIGS[name]:
+            if item == "M":
+                layers.append(current)
+                current = []
+            elif item == "LRN":
+                current.append("LRN")
+            else:
+                current.append(f"conv{item[0]}-{item[1]}")
+        stages[name] = layers
+    weight_layers = {n: sum(1 for i in VGG_CONFIGS[n] if isinstance(i, tuple)) + 3 for n in names}
+    base = {"A-LRN": "A", "B": "A", "C": "B", "D": "C", "E": "D"}  # the paper's comparisons
+    clean = {n: [list(stage) for stage in stages[n]] for n in names}
+    for name, left in base.items():
+        for old, new in zip(clean[left], stages[name], strict=True):
+            for i, layer in enumerate(new):
+                if i >= len(old) or old[i] != layer:
+                    new[i] = "*" + layer
+    width = 18
+    lines = ["".join(n.ljust(width) for n in names).rstrip(),
+             "".join(f"{weight_layers[n]} weight layers".ljust(width) for n in names).rstrip(),
+             "input (224 x 224 RGB image)"]
+    for stage in range(5):
+        depth = max(len(stages[n][stage]) for n in names)
+        for row in range(depth):
+            cells = [stages[n][stage][row] if row < len(stages[n][stage]) else "" for n in names]
+            lines.append("".join(c.ljust(width) for c in cells).rstrip())
+        lines.append("maxpool")
+    lines += ["FC-4096", "FC-4096", "FC-1000", "soft-max"]
+    return "\n".join(lines)

@@ -118,12 +118,19 @@ def sliding_figure(x, kernel=None, *, pool: int | None = None, op: str = "max",
 
 
 def filmstrip(x, kernel=None, *, pool: int | None = None, op: str = "max", stride: int = 1,
-              padding=0, steps=None, dpi: int = 60):
+              padding=0, steps=None, dpi: int = 60, cell: float | None = None):
     """Static overview of the sliding window (a PNG that GitHub's notebook view shows too):
-    the window and the output after each of `steps` (default: every step, at most 9)."""
+    the window and the output after each of `steps` (default: every step, at most 9).
+    `cell` (inches per grid cell, drawn at 100 dpi) enlarges small grids to a readable size."""
     padded, f, pad, out, all_steps = _sliding_steps(x, kernel, pool, op, stride, padding)
     steps = list(range(min(9, len(all_steps)))) if steps is None else list(steps)
-    fig, axes = plt.subplots(2, len(steps), figsize=(1.3 * len(steps), 2.6), dpi=dpi,
+    if cell is None:
+        figsize = (1.3 * len(steps), 2.6)
+    else:
+        dpi = 100
+        figsize = ((cell * padded.shape[1] + 0.25) * len(steps),
+                   cell * (padded.shape[0] + out.shape[0]) + 0.7)
+    fig, axes = plt.subplots(2, len(steps), figsize=figsize, dpi=dpi,
                              gridspec_kw={"height_ratios": [padded.shape[0], out.shape[0]]})
     axes = np.asarray(axes).reshape(2, -1)
     for col, step in enumerate(steps):
@@ -165,12 +172,14 @@ def animation_html(anim, default_mode: str = "once") -> str:
 
 
 def show_sliding(x, kernel=None, *, pool: int | None = None, op: str = "max", stride: int = 1,
-                 padding=0) -> None:
+                 padding=0, steps=None, cell: float | None = None) -> None:
     """Display the sliding window twice: a static filmstrip (GitHub's static view shows it) and
-    a player with play/step buttons (JupyterLab, Colab: runs once the notebook is trusted)."""
+    a player with play/step buttons (JupyterLab, Colab: runs once the notebook is trusted).
+    `steps` and `cell` go to `filmstrip` (which steps, how large)."""
     from IPython.display import HTML, display
 
-    strip = filmstrip(x, kernel, pool=pool, op=op, stride=stride, padding=padding)
+    strip = filmstrip(x, kernel, pool=pool, op=op, stride=stride, padding=padding, steps=steps,
+                      cell=cell)
     display(strip)
     plt.close(strip)
     player = animation_html(sliding_animation(x, kernel, pool=pool, op=op, stride=stride,
@@ -178,9 +187,12 @@ def show_sliding(x, kernel=None, *, pool: int | None = None, op: str = "max", st
     display(HTML(player))
 
 
-def window_positions(n: int, f: int, stride: int = 1, padding: int = 0, ax=None):
+def window_positions(n: int, f: int, stride: int = 1, padding: int = 0, ax=None,
+                     outline: str = "all"):
     """All window positions along a row of the padded N x N input, as on the
     "closer look at spatial dimensions" slides; pixels no window reaches are marked red.
+    ``outline="ends"`` outlines only the first and last window and marks every window by a
+    numbered dot at its centre (one dot per output pixel): overlapping windows stay readable.
 
     Lecture: 7x7 input, 3x3 filter: stride 1 -> 5, stride 2 -> 3, stride 3 -> doesn't fit.
     """
@@ -195,7 +207,16 @@ def window_positions(n: int, f: int, stride: int = 1, padding: int = 0, ax=None)
             face = PAD_COLOR if is_pad else ("white" if covered[r] and covered[c] else "#f4a6a6")
             ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=face, edgecolor="#999",
                                        hatch="//" if is_pad else None, lw=0.6))
-    for k, start in enumerate(window_starts(n, f, stride, padding)):
+    if outline not in ("all", "ends"):
+        raise ValueError(f"outline must be 'all' or 'ends', got {outline!r}")
+    starts = window_starts(n, f, stride, padding)
+    for k, start in enumerate(starts):
+        if outline == "ends":
+            ax.plot(start + f / 2, f / 2, "o", color=plt.cm.tab10(k % 10), ms=11)
+            ax.text(start + f / 2, f / 2, str(k + 1), ha="center", va="center", fontsize=7,
+                    color="white")
+            if 0 < k < len(starts) - 1:
+                continue
         inset = 0.08 + 0.06 * (k % 3)
         ax.add_patch(plt.Rectangle((start + inset, inset), f - 2 * inset, f - 2 * inset,
                                    fill=False, edgecolor=plt.cm.tab10(k % 10), lw=2))
@@ -324,3 +345,108 @@ def save_figure(fig, path) -> None:
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Architecture figures (notebook 04): plain numbers in, no torch
+# ---------------------------------------------------------------------------------------------
+
+PARAMS_COLOR = "tab:purple"
+MEMORY_COLOR = "tab:green"
+
+
+def plot_params_vs_memory(networks: dict[str, list[tuple[str, int, int]]]):
+    """Per layer, its share of the network's parameters against its share of the activation
+    memory (values stored for one image): one panel per network, from ``(name, params, values)``
+    rows. Where the parameters live and where the memory lives are different layers."""
+    fig, axes = plt.subplots(len(networks), 1, figsize=(10, 3.3 * len(networks)), squeeze=False)
+    for ax, (title, rows) in zip(axes[:, 0], networks.items(), strict=True):
+        names = [r[0] for r in rows]
+        params = np.array([r[1] for r in rows], dtype=float)
+        values = np.array([r[2] for r in rows], dtype=float)
+        x = np.arange(len(rows))
+        ax.bar(x - 0.2, 100 * params / params.sum(), 0.4, color=PARAMS_COLOR,
+               label=f"parameters (total {params.sum() / 1e6:.1f}M)")
+        ax.bar(x + 0.2, 100 * values / values.sum(), 0.4, color=MEMORY_COLOR,
+               label=f"activation memory (total {values.sum() / 1e6:.1f}M values / image)")
+        ax.set_xticks(x, names, rotation=60, ha="right", fontsize=8)
+        ax.set(ylabel="% of the network", title=title)
+        ax.legend(fontsize=8, loc="upper center")
+    fig.tight_layout()
+    return fig
+
+
+def plot_branch_costs(branches: dict[str, tuple[int, int]], title: str = ""):
+    """Multiply-adds per branch of a module, without and with 1x1 bottlenecks:
+    ``{branch: (naive, reduced)}``, with both totals in the legend."""
+    names = list(branches)
+    naive = np.array([branches[n][0] for n in names], dtype=float) / 1e6
+    reduced = np.array([branches[n][1] for n in names], dtype=float) / 1e6
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    ax.bar(x - 0.2, naive, 0.4, color="tab:red", label=f"naive: {naive.sum():.0f}M in all")
+    ax.bar(x + 0.2, reduced, 0.4, color="tab:blue", label=f"with 1x1: {reduced.sum():.0f}M in all")
+    for xi, (a, b) in enumerate(zip(naive, reduced, strict=True)):
+        ax.text(xi - 0.2, a, f"{a:.0f}M", ha="center", va="bottom", fontsize=8)
+        ax.text(xi + 0.2, b, f"{b:.0f}M", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, names)
+    ax.set(ylabel="multiply-adds (millions)", title=title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _block_column(ax, x: float, layers: list[str], title: str, skip: str | None):
+    """One block drawn bottom-up: input, a box per layer, the '+' where the shortcut joins."""
+    box = dict(boxstyle="round,pad=0.35", fc="#eef3fb", ec="tab:blue")
+    ys = np.arange(len(layers)) + 1.0
+    top = ys[-1] + 1 if layers else 1.0
+    ax.annotate("", xy=(x, ys[0] - 0.3 if layers else top), xytext=(x, 0.2),
+                arrowprops=dict(arrowstyle="->"))
+    ax.text(x, 0.0, "x", ha="center", va="center", fontsize=11)
+    for i, (y, label) in enumerate(zip(ys, layers, strict=True)):
+        ax.text(x, y, label, ha="center", va="center", fontsize=9, bbox=box)
+        if i + 1 < len(layers):
+            ax.annotate("", xy=(x, y + 0.7), xytext=(x, y + 0.3), arrowprops=dict(arrowstyle="->"))
+    ax.annotate("", xy=(x, top - 0.22), xytext=(x, ys[-1] + 0.3), arrowprops=dict(arrowstyle="->"))
+    if skip is not None:
+        ax.text(x, top, "+", ha="center", va="center", fontsize=13,
+                bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec="black"))
+        side = x + 1.15
+        ax.plot([x, side, side], [0.25, 0.25, top], color="tab:orange", lw=2)
+        ax.annotate("", xy=(x + 0.18, top), xytext=(side, top),
+                    arrowprops=dict(arrowstyle="->", color="tab:orange", lw=2))
+        ax.text(side + 0.08, (top + 0.25) / 2, skip, rotation=90, va="center", fontsize=9,
+                color="tab:orange")
+        ax.text(x, top + 0.7, "ReLU(F(x) + x)", ha="center", fontsize=10)
+    else:
+        ax.text(x, top + 0.1, "H(x)", ha="center", fontsize=10)
+    ax.text(x + 0.3, top + 1.4, title, ha="center", fontsize=11, weight="bold")
+
+
+def plot_blocks(blocks: dict[str, tuple[list[str], str | None]]):
+    """Block diagrams side by side: ``{title: (layer labels bottom-up, shortcut label or None)}``.
+    A block with a shortcut label gets the identity path around its layers into a '+'."""
+    fig, ax = plt.subplots(figsize=(3.6 * len(blocks), 5))
+    height = 0
+    for i, (title, (layers, skip)) in enumerate(blocks.items()):
+        _block_column(ax, 3.6 * i, layers, title, skip)
+        height = max(height, len(layers) + 3)
+    ax.set_xlim(-1.6, 3.6 * (len(blocks) - 1) + 2)
+    ax.set_ylim(-0.5, height)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_by_depth(depths, plain, residual):
+    """Gradient norm at the first layer against depth, plain and residual stacks (log scale)."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.semilogy(depths, plain, "o-", color="tab:red", label="plain: h = tanh(W h)")
+    ax.semilogy(depths, residual, "o-", color="tab:blue", label="residual: h = h + tanh(W h)")
+    ax.set(xlabel="depth (blocks)", ylabel="|gradient| at layer 1",
+           title="how much gradient reaches the first layer")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig

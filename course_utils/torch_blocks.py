@@ -30,3 +30,34 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x):
         return self.act(self.body(x) + self.shortcut(x))
+
+
+def first_layer_gradient(depth: int, *, residual: bool, width: int = 32, batch: int = 64,
+                         seed: int = 0) -> float:
+    """Norm of the loss gradient reaching the FIRST layer's weights of ``depth`` tanh blocks.
+
+    Each block is ``tanh(Linear(h))`` (PyTorch's default init); the plain stack feeds it on
+    (``h = block(h)``), the residual stack adds it to its input (``h = h + block(h)``), so the
+    gradient has the shortcut's identity path back to layer 1. Same seed, same weights, same data.
+    """
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    gen = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers = [nn.Linear(width, width) for _ in range(depth)]
+    x = torch.randn(batch, width, generator=gen)
+    target = torch.randn(batch, width, generator=gen)
+    h = x
+    for layer in layers:
+        out = torch.tanh(layer(h))
+        h = h + out if residual else out
+    loss = nn.functional.mse_loss(h, target)
+    loss.backward()
+    return layers[0].weight.grad.norm().item()
+
+
+def gradient_by_depth(depths, **kwargs) -> dict[str, list[float]]:
+    """``first_layer_gradient`` for each depth, plain and residual: ``{"plain": [...], ...}``."""
+    return {kind: [first_layer_gradient(d, residual=kind == "residual", **kwargs) for d in depths]
+            for kind in ("plain", "residual")}

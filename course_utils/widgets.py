@@ -187,6 +187,23 @@ def _check(text: str, shown: str, answer, tolerance: float) -> Feedback:
     return Feedback(False, NOT_QUITE)
 
 
+# ipywidgets saves a widget's text/plain (its repr) cut at 110 characters with "…": static
+# renders (GitHub, nbviewer, untrusted notebooks) show only that. Our fallbacks stay shorter.
+STATIC_LIMIT = 110
+QUIZ_LIVE = "(answer in a live notebook to check it)"
+EXPLORER_LIVE = "Conv explorer (move the sliders in a live notebook)"
+
+
+def static_text(text: str, shorter: str) -> str:
+    """``text`` if a static render shows it whole (under STATIC_LIMIT characters), else
+    ``shorter`` (which must fit)."""
+    if len(text) < STATIC_LIMIT:
+        return text
+    if len(shorter) >= STATIC_LIMIT:
+        raise ValueError(f"static text of {len(shorter)} characters: {shorter!r}")
+    return shorter
+
+
 class Quiz(w.VBox):
     """A question, an answer box, a "Check" button and a feedback line."""
 
@@ -218,7 +235,8 @@ class Quiz(w.VBox):
         return self.last
 
     def __repr__(self) -> str:  # the text/plain fallback where widgets cannot render
-        return f"Q: {self.question}\n(answer in a live notebook to check it)"
+        return static_text(f"Q: {self.question}\n{QUIZ_LIVE}",
+                           f"Q: (see the code above)\n{QUIZ_LIVE}")
 
 
 def quiz(question: str, answer, tolerance: float = 0.0, explanation: str = "",
@@ -388,7 +406,16 @@ class ConvExplorer(w.VBox):
         return self.explanation.text
 
     def __repr__(self) -> str:  # the text/plain fallback where widgets cannot render
-        return "Conv explorer (move the sliders in a live notebook)\n" + self.output_text
+        e, k = self.explanation, self.k.value
+        if e.size is None:
+            verdict = e.result.lstrip("✗ ")
+        elif e.fits:
+            verdict = f"output {e.size}x{e.size}x{k}, {e.params:,} parameters"
+        else:
+            verdict = f"doesn't fit, floored to {e.size}x{e.size}x{k}"
+        arithmetic = e.formula.split(" = ", 2)[-1]  # "(7 - 3 + 2*0)/1 + 1 = 5"
+        return static_text(f"{EXPLORER_LIVE}\n{arithmetic} -> {verdict}",
+                           f"{EXPLORER_LIVE}\n{verdict}")
 
 
 def conv_explorer(n: int = 7, f: int = 3, stride: int = 1, padding: int = 0,

@@ -135,3 +135,15 @@ def test_residual_blocks_match_torch(block, d_in, forward_shapes):
     assert table.params == numel(to_torch(network))
     assert [r.shape for r in table.top] == forward_shapes(network)
     assert bool(block.shortcut) == (d_in != table.output_shape[2] or table.output_shape[0] != 14)
+
+
+def test_vgg_config_table_is_the_slides_table():
+    from course_utils.networks import vgg_config_table
+
+    lines = vgg_config_table().splitlines()
+    assert lines[0].split() == ["A", "A-LRN", "B", "C", "D", "E"]
+    assert [int(n) for n in lines[1].split()[::3]] == [11, 11, 13, 16, 16, 19]
+    assert lines[-4:] == ["FC-4096", "FC-4096", "FC-1000", "soft-max"]
+    assert lines[4].split() == ["*LRN", "*conv3-64", "conv3-64", "conv3-64", "conv3-64"]
+    new_in_c = [line.split() for line in lines if "*conv1-" in line]
+    assert [row[0] for row in new_in_c] == ["*conv1-256", "*conv1-512", "*conv1-512"]

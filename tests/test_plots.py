@@ -236,6 +236,59 @@ def test_the_figures_need_no_torch():
     assert result.returncode == 0, result.stderr
 
 
+# --- notebook 04's architecture figures: plain numbers in --------------------------------------
+
+def test_params_vs_memory_draws_each_layers_share_of_both():
+    rows = [("INPUT", 0, 300), ("CONV1", 100, 600), ("FC", 900, 100)]
+    fig = plots.plot_params_vs_memory({"net": rows})
+    ax = fig.axes[0]
+    heights = [round(p.get_height(), 6) for p in ax.patches]
+    assert heights == [0, 10, 90, 30, 60, 10]  # parameters %, then memory %
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["INPUT", "CONV1", "FC"]
+    plt.close(fig)
+
+
+def test_branch_costs_labels_every_bar_and_the_totals():
+    fig = plots.plot_branch_costs({"1x1": (2e6, 2e6), "5x5": (8e6, 1e6)})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["2M", "2M", "8M", "1M"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["naive: 10M in all",
+                                                                   "with 1x1: 3M in all"]
+    plt.close(fig)
+
+
+def test_block_diagrams_draw_every_layer_and_the_shortcut_only_where_asked():
+    fig = plots.plot_blocks({"plain": (["conv", "ReLU"], None),
+                             "residual": (["conv", "BN"], "identity x")})
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts.count("conv") == 2 and texts.count("+") == 1 and "identity x" in texts
+    assert "H(x)" in texts and "ReLU(F(x) + x)" in texts
+    plt.close(fig)
+
+
+def test_gradient_plot_is_logarithmic():
+    fig = plots.plot_gradient_by_depth([1, 2], [1e-1, 1e-3], [1.0, 2.0])
+    assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].lines) == 2
+    plt.close(fig)
+
+
+def test_window_positions_ends_outlines_two_windows_and_numbers_all():
+    ax = plots.window_positions(7, 3, stride=1, outline="ends")
+    assert [t.get_text() for t in ax.texts] == ["1", "2", "3", "4", "5"]
+    assert len(outlines_any(ax)) == 2
+    with pytest.raises(ValueError, match="outline"):
+        plots.window_positions(7, 3, outline="some")
+    plt.close("all")
+
+
+def test_filmstrip_cell_size_enlarges_small_grids():
+    small = plots.filmstrip(POOL_INPUT, pool=2, stride=2)
+    large = plots.filmstrip(POOL_INPUT, pool=2, stride=2, cell=0.5)
+    width = [f.get_size_inches()[0] * f.dpi for f in (small, large)]
+    assert width[1] > 1.5 * width[0]
+    assert len(plots.filmstrip(POOL_INPUT, pool=2, stride=2, steps=(0, 3), cell=0.5).axes) == 4
+    plt.close("all")
+
 # --- the programming task's result plots (these need a trained history, hence torch) ----------
 
 

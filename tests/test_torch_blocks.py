@@ -23,3 +23,24 @@ def test_residual_block_adds_the_shortcut_before_the_activation():
         for p in body.parameters():
             p.zero_()
         assert torch.equal(block(x.relu()), x.relu())  # zero body: x >= 0 passes unchanged
+
+
+def test_the_gradient_reaching_layer_one_vanishes_without_the_shortcut():
+    from course_utils.torch_blocks import first_layer_gradient, gradient_by_depth
+
+    grads = gradient_by_depth([1, 10, 30])
+    assert grads["plain"][0] > grads["plain"][1] > grads["plain"][2] * 1e3  # shrinks with depth
+    assert grads["residual"][2] > 1e6 * grads["plain"][2]
+    assert first_layer_gradient(10, residual=True) == grads["residual"][1]  # seeded: repeatable
+    state = torch.random.get_rng_state()
+    first_layer_gradient(3, residual=False)
+    assert torch.equal(torch.random.get_rng_state(), state)  # leaves the global RNG alone
+
+
+def test_first_layer_gradient_needs_a_layer():
+    import pytest
+
+    from course_utils.torch_blocks import first_layer_gradient
+
+    with pytest.raises(ValueError, match="depth"):
+        first_layer_gradient(0, residual=True)

@@ -11,11 +11,13 @@ from course_utils.geometry import conv_output_size, window_starts
 from course_utils.widgets import (
     CORRECT,
     NOT_QUITE,
+    STATIC_LIMIT,
     check_answer,
     conv_explorer,
     explain,
     positions_svg,
     quiz,
+    static_text,
 )
 
 
@@ -128,7 +130,27 @@ def test_explorer_ranges_follow_each_other():
 
 def test_explorer_repr_is_a_plain_text_fallback():
     text = repr(conv_explorer(n=7, f=3, stride=2))
-    assert "Output: 3 x 3 x 10" in text and "Parameters" in text
+    assert "(7 - 3 + 2*0)/2 + 1 = 3 -> output 3x3x10, 280 parameters" in text
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 32), st.integers(1, 11), st.integers(1, 5), st.integers(0, 10),
+       st.integers(1, 64), st.integers(1, 128))
+def test_explorer_fallback_is_never_cut_by_a_static_render(n, f, s, p, d_in, k):
+    e = conv_explorer(n=n, f=min(f, n + 2 * p), stride=s, padding=min(p, f - 1), d_in=d_in, k=k)
+    text = repr(e)
+    assert len(text) < STATIC_LIMIT and text.startswith("Conv explorer")
+    assert str(e.explanation.size or "larger") in text
+
+
+def test_quiz_fallback_shows_the_whole_question_or_points_to_the_code():
+    short = repr(quiz("POOL1: number of parameters?", 0))
+    assert short == "Q: POOL1: number of parameters?\n(answer in a live notebook to check it)"
+    long = repr(quiz("A 32x32x3 image goes through 6 filters of size 5x5x3 (stride 1, no "
+                     "padding). Output volume size (W x H x D)?", (28, 28, 6)))
+    assert len(long) < STATIC_LIMIT and "see the code above" in long
+    with pytest.raises(ValueError, match="static text"):
+        static_text("x" * 200, "y" * 110)
 
 
 @settings(max_examples=80, deadline=None)
