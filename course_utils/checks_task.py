@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -180,5 +181,37 @@ def check_train_step(student: Callable) -> None:
     report(verify_train_step(student))
 
 
+def requirements(histories: dict, network, train_step, loss_figure, full_epochs: int = 10,
+                 quick: bool = False) -> list[Verdict]:
+    """The programming task's requirements, checked on the student's own work: the network as
+    specified, the three optimizers, ten epochs each, categorical cross-entropy, loss curves."""
+    def line(ok: bool, text: str) -> Verdict:
+        return Verdict(ok, f"{PASSED if ok else FAILED} {text}")
+
+    net = verify_task_model(network)
+    step = verify_train_step(train_step)
+    missing = [n for n in task.TASK_OPTIMIZERS if n not in histories]
+    epochs = {n: h["epochs_done"] for n, h in histories.items()}
+    enough = all(e >= full_epochs for e in epochs.values()) and not missing
+    return [
+        line(net.passed, "the network as the slide specifies it" + ("" if net.passed else
+                                                                     f": {net.line[2:]}")),
+        line(not missing, "Adam, Adadelta and SGD trained" + (f": {missing} missing"
+                                                              if missing else "")),
+        line(enough, f"{full_epochs} epochs each" + ("" if enough else
+             f": {epochs}" + (" (quick mode; a full run trains 10)" if quick else ""))),
+        line(step.passed, "categorical cross-entropy on the logits, one plain step" +
+             ("" if step.passed else f": {step.line[2:]}")),
+        line(Path(loss_figure).is_file(), f"loss curves plotted ({Path(loss_figure).name})"),
+    ]
+
+
+def check_requirements(*args, **kwargs) -> None:
+    """Notebook 05's closing cell: one line per requirement of the task."""
+    for verdict in requirements(*args, **kwargs):
+        print(verdict.line)
+
+
 __all__ = ["DROPOUT_RATES", "MISTAKES", "check_task_model", "check_train_step",
-           "verify_task_model", "verify_train_step", "yours_or_reference"]
+           "check_requirements", "requirements", "verify_task_model", "verify_train_step",
+           "yours_or_reference"]

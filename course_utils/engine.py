@@ -304,8 +304,9 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
             done = finished_history(out_dir, optimizer, train_data, test_data, epochs,
                                     batch_size, seed, model)
             if done is not None:
-                print(f"{done['label']}: reusing the finished run in "
-                      f"{history_path(out_dir, optimizer)} (same model, settings and seed)")
+                where = os.path.relpath(history_path(out_dir, optimizer))
+                print(f"{done['label']}: reusing the finished run in {where} (same model, "
+                      "settings and seed)")
                 histories[optimizer] = done
                 continue
         fresh = copy.deepcopy(model) if isinstance(model, nn.Module) else model

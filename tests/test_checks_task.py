@@ -104,3 +104,22 @@ def test_wrong_training_steps_are_named(wrong, named):
     assert checks_task.verify_train_step(loop.train_step).passed
     verdict = checks_task.verify_train_step(wrong)
     assert not verdict.passed and named in verdict.line
+
+
+def test_the_requirements_pass_on_the_solution_and_name_what_is_missing(tmp_path):
+    figure = tmp_path / "loss_curves.png"
+    figure.write_bytes(b"png")
+    full = {n: {"epochs_done": 10} for n in task.TASK_OPTIMIZERS}
+    lines = [v.line for v in checks_task.requirements(full, slide_network, loop.train_step,
+                                                       figure)]
+    assert len(lines) == 5 and all(line.startswith("✓") for line in lines)
+    short = {"adam": {"epochs_done": 1}, "sgd": {"epochs_done": 1}}
+    lines = [v.line for v in checks_task.requirements(
+        short, lambda: slide_network(last=nn.Softmax(dim=1)), double_softmax,
+        tmp_path / "none.png", quick=True)]
+    assert lines[0].startswith("✗ the network as the slide specifies it: the task's network: "
+                               "softmax at the end")
+    assert lines[1] == "✗ Adam, Adadelta and SGD trained: ['adadelta'] missing"
+    assert lines[2].startswith("✗ 10 epochs each: {'adam': 1, 'sgd': 1} (quick mode")
+    assert lines[3].startswith("✗ categorical cross-entropy") and "twice" in lines[3]
+    assert lines[4] == "✗ loss curves plotted (none.png)"
