@@ -75,3 +75,10 @@ def test_student_folder_is_what_make_student_writes():
         notebook = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
         assert not any("### BEGIN SOLUTION" in c.source for c in notebook.cells)
+
+
+def test_readme_links_every_student_notebook():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "student").glob("*.ipynb")):
+        assert f"(student/{path.name})" in readme, path.name
+        assert f"/blob/main/student/{path.name})" in readme, path.name
