@@ -7,7 +7,8 @@
 # here from the checkout), and a stand-in `google.colab` in every notebook kernel, so the setup
 # cell runs its real `%pip install ... git+https://github.com/...`; git's url.insteadOf turns
 # that clone into a clone of this checkout and GIT_ALLOW_PROTOCOL=file refuses any other.
-# Options: COLAB_PYTHON=/path/to/python3.13 picks the interpreter; arguments go to pytest.
+# Options: COLAB_PYTHON=/path/to/python3.13 picks the interpreter; arguments go to pytest;
+# `tools/colab/lane.sh --which-python` only prints the interpreter it would use.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$(pwd)"
@@ -44,6 +45,7 @@ if [ -z "$python" ]; then
     echo "################################################################################" >&2
 fi
 say "interpreter $python ($("$python" -V 2>&1))"
+if [ "${1:-}" = "--which-python" ]; then exit 0; fi  # only say which interpreter it would use
 
 # --- 2. The environment, rebuilt when the interpreter, constraints or requirements change.
 key="$("$python" -c 'import sys; print(sys.version)' | tr -d '\n') $(cat "$CONSTRAINTS" \
