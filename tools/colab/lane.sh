@@ -48,8 +48,9 @@ say "interpreter $python ($("$python" -V 2>&1))"
 if [ "${1:-}" = "--which-python" ]; then exit 0; fi  # only say which interpreter it would use
 
 # --- 2. The environment, rebuilt when the interpreter, constraints or requirements change.
+# (comment lines do not count: rewording the constraints' header rebuilds nothing)
 key="$("$python" -c 'import sys; print(sys.version)' | tr -d '\n') $(cat "$CONSTRAINTS" \
-    "$HERE/requirements.txt" "$ROOT/pyproject.toml" | cksum)"
+    "$HERE/requirements.txt" "$ROOT/pyproject.toml" | grep -v '^#' | cksum)"
 if [ ! -x "$BIN/python" ] || [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$key" ]; then
     rm -rf "$VENV"
     "$python" -m venv "$VENV"

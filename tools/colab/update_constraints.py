@@ -28,12 +28,14 @@ SOURCE = "https://github.com/googlecolab/backend-info/blob/{commit}/pip-freeze.t
 # Build tools: pip builds course_utils in an isolated environment from pyproject.toml's
 # [build-system] (setuptools>=77), on Colab as here; Colab's own setuptools (75.2.0) never
 # takes part, and pinning it would conflict with that build requirement.
-LEFT_OUT = {"pip": "the lane's own pip", "setuptools": "build tool, see above",
-            "wheel": "build tool, see above"}
+LEFT_OUT = {"pip": "the lane's own pip",
+            "setuptools": "pip builds course_utils in isolation with pyproject's setuptools>=77",
+            "wheel": "build tool"}
 # CUDA libraries (Colab's CPU runtime has some for JAX): Colab's torch is the +cpu build and
 # needs none; where download.pytorch.org is unreachable the lane takes PyPI's CUDA build of the
 # same torch, which requires its own nvidia-*/cuda-* versions.
-LEFT_OUT_PREFIXES = {"nvidia-": "CUDA libraries, see above", "cuda-": "CUDA libraries, see above"}
+LEFT_OUT_PREFIXES = {"nvidia-": "CUDA wheels: PyPI's CUDA torch, used where PyTorch's CPU index "
+                                "is unreachable, brings its own versions", "cuda-": "the same"}
 # A Colab pin that cannot be installed here on Python 3.13: name -> (version used, why).
 # Keep this empty when Colab's versions install; say why for every entry.
 DEVIATIONS: dict[str, tuple[str, str]] = {}
@@ -77,7 +79,8 @@ def render(freeze: str, commit: str, date: str, python: str) -> str:
         "# do not edit by hand (change DEVIATIONS / LEFT_OUT there and regenerate).",
         f"# Source: {SOURCE.format(commit=commit)}",
         f"#   (googlecolab/backend-info, pip-freeze.txt = the CPU runtime, committed {date};",
-        f"#    os-info.txt of that commit: Python {python}).",
+        f"#    os-info.txt of that commit: Python {python}; the lane uses the Python {python[:4]}",
+        "#    it finds, e.g. pyenv's 3.13.0, and prints which).",
         "# torch/torchvision/torchaudio come from download.pytorch.org's CPU index on Colab",
         "# (+cpu builds); here the same versions come from that index when reachable, else PyPI.",
         "# Left out, not pinned: " + ", ".join(f"{k} ({v})" for k, v in LEFT_OUT.items()) + ",",
