@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test assignment lab lint bench format clean student
+.PHONY: test test-colab assignment lab lint bench format clean student
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks tools
 	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m pytest
+
+## make test-colab: the same tests in Colab's runtime (Python 3.13, Colab's package versions from
+## tools/colab/constraints.txt, a stand-in google.colab) in .venv-colab; see tools/colab/lane.sh
+test-colab:
+	tools/colab/lane.sh $(ARGS)
 
 ## make assignment: the lecture's programming task (3 optimizers x 10 epochs), results in results/
 assignment: $(STAMP)
@@ -42,4 +47,4 @@ format: $(STAMP)
 	$(BIN)/python -m ruff check --fix course_utils tests notebooks benchmarks tools
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-colab .pytest_cache .ruff_cache .hypothesis
