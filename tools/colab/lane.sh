@@ -108,7 +108,8 @@ COURSE_QUICK="${COURSE_QUICK:-1}" \
 
 # --- 5. Every notebook must have taken the Colab branch and installed without error.
 if [ "$#" -eq 0 ]; then
-    notebooks=$(ls notebooks/*.ipynb | wc -l)
+    # both editions run under nbval: the solution notebooks and the student copies
+    notebooks=$(ls notebooks/*.ipynb student/*.ipynb 2>/dev/null | wc -l)
     calls=$(grep -c 'git+' "$pip_log" || true)
     if [ "$calls" -ne "$notebooks" ] || grep -qv '^0	' "$pip_log"; then
         say "FAIL: expected $notebooks successful setup-cell installs, the log says:"
