@@ -28,34 +28,28 @@ PARAMETER_NAMES = ("conv1 weights", "conv1 biases", "conv2 weights", "conv2 bias
                    "dense1 weights", "dense1 biases", "dense2 weights", "dense2 biases")
 
 
-def _variant(mistake: str) -> nn.Sequential:
-    """The reference network with one usual mistake built in (same parameter layout)."""
-    model = task.build_model()
-    layers = dict(model.named_children())
-    if mistake == "softmax at the end":
-        layers["softmax"] = nn.Softmax(dim=1)
-    elif mistake == "'same' padding before instead of after":
-        layers["pad2"] = nn.ZeroPad2d((1, 0, 1, 0))
-    elif mistake == "no ReLU after conv1":
-        layers["relu1"] = nn.Identity()
-    elif mistake == "no ReLU after conv2":
-        layers["relu2"] = nn.Identity()
-    elif mistake == "ReLU instead of tanh after dense1":
-        layers["tanh"] = nn.ReLU()
-    elif mistake == "tanh instead of ReLU after the convolutions":
-        layers["relu1"], layers["relu2"] = nn.Tanh(), nn.Tanh()
-    return nn.Sequential(*layers.values())
-
-
+# Each usual mistake: the reference's layers it replaces (or adds), and the hint that fixes it.
 MISTAKES = {
-    "softmax at the end": "return logits: F.cross_entropy applies the softmax itself",
-    "'same' padding before instead of after": "TensorFlow's 'same' for a 2x2 kernel pads 0 "
-                                               "before and 1 after (nn.ZeroPad2d((0, 1, 0, 1)))",
-    "no ReLU after conv1": "the slide's conv layers use ReLU",
-    "no ReLU after conv2": "the slide's conv layers use ReLU",
-    "ReLU instead of tanh after dense1": "the slide's dense layer uses tanh",
-    "tanh instead of ReLU after the convolutions": "the slide's conv layers use ReLU",
+    "softmax at the end": (
+        {"softmax": lambda: nn.Softmax(dim=1)},
+        "return logits: F.cross_entropy applies the softmax itself"),
+    "'same' padding before instead of after": (
+        {"pad2": lambda: nn.ZeroPad2d((1, 0, 1, 0))},
+        "TensorFlow's 'same' for a 2x2 kernel pads 0 before and 1 after "
+        "(nn.ZeroPad2d((0, 1, 0, 1)))"),
+    "no ReLU after conv1": ({"relu1": nn.Identity}, "the slide's conv layers use ReLU"),
+    "no ReLU after conv2": ({"relu2": nn.Identity}, "the slide's conv layers use ReLU"),
+    "ReLU instead of tanh after dense1": ({"tanh": nn.ReLU}, "the slide's dense layer uses tanh"),
+    "tanh instead of ReLU after the convolutions": (
+        {"relu1": nn.Tanh, "relu2": nn.Tanh}, "the slide's conv layers use ReLU"),
 }
+
+
+def _variant(changes: dict[str, Callable[[], nn.Module]]) -> nn.Sequential:
+    """The reference network with one usual mistake built in (same parameter layout)."""
+    layers = dict(task.build_model().named_children())
+    layers |= {name: make() for name, make in changes.items()}
+    return nn.Sequential(*layers.values())
 
 
 def _load_in_order(target: nn.Module, source: nn.Module) -> str | None:
@@ -109,8 +103,8 @@ def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
             return Verdict(False, f"{FAILED} {name}: output shape {tuple(got.shape)} for 16 "
                                   f"images, expected {tuple(expected.shape)}")
         if not torch.allclose(got, expected, rtol=1e-4, atol=1e-5):
-            for mistake, hint in MISTAKES.items():
-                variant = _variant(mistake)
+            for mistake, (changes, hint) in MISTAKES.items():
+                variant = _variant(changes)
                 _load_in_order(variant, reference)
                 if torch.allclose(got, variant.eval()(images), rtol=1e-4, atol=1e-5):
                     return Verdict(False, f"{FAILED} {name}: {mistake}. Hint: {hint}")

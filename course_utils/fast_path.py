@@ -52,9 +52,7 @@ class FastPath:
 
     def switches(self) -> list[str]:
         """The switches that are on: what changes the step itself."""
-        return [name for name in ("channels_last", "integer_dropout", "compile_optimizer",
-                                  "compile_model", "cuda_graphs", "capture_graph", "bf16")
-                if getattr(self, name)]
+        return [name for name in WHAT_CHANGES if getattr(self, name)]
 
     def describe(self) -> str:
         return "+".join(self.switches()) or "plain"
@@ -64,7 +62,8 @@ class FastPath:
         return [f"{name}: {WHAT_CHANGES[name]}" for name in self.switches()]
 
 
-# What each switch changes against loop.train_step (notebook 05 prints these).
+# Every switch, in the order describe() names them, and what it changes against
+# loop.train_step (notebook 05 prints these).
 WHAT_CHANGES = {
     "channels_last": "images and weights stored channels-last (NHWC); the same arithmetic, "
                      "summed in another order (float noise)",
