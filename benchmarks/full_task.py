@@ -25,13 +25,12 @@ from pathlib import Path
 from course_utils import devices, engine, fast_path, loop, task
 from course_utils.data import MNISTNotFoundError
 
-PATHS = {"auto": None, "plain": fast_path.PLAIN, "graphed": fast_path.CUDA_GRAPHED,
-         "compiled": fast_path.CUDA_COMPILED}
+PATHS = ("auto", *fast_path.NAMED)
 
 
 def path_of(name: str, precision: str, device) -> fast_path.FastPath:
     """The named path (``auto``: the device's default) in FP32 or bf16."""
-    path = PATHS[name] or fast_path.fast_path_for(device)
+    path = fast_path.NAMED[name] if name != "auto" else fast_path.fast_path_for(device)
     return replace(path, bf16=precision == "bf16")
 
 
@@ -71,7 +70,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.device = devices.choose_device(args.device)
     except devices.DeviceUnavailableError as err:
         parser.error(str(err))
-    needs_gpu = [p for p in args.paths if p in ("graphed", "compiled")]
+    needs_gpu = [p for p in args.paths if p in fast_path.CUDA_ONLY]
     if needs_gpu and args.device.type != "cuda":
         parser.error(f"path(s) {needs_gpu} need a CUDA GPU; this run is on {args.device}")
     if args.quick:

@@ -14,9 +14,6 @@ import tempfile
 import time
 from pathlib import Path
 
-# --fast-path: the device's default, notebook 05's plain loop, or one of the two CUDA paths
-FAST_PATHS = ("auto", "plain", "graphed", "compiled")
-
 
 def _positive_int(text: str) -> int:
     try:
@@ -62,6 +59,7 @@ def output_folder(text: str) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from course_utils.fast_path import NAMED
     from course_utils.task import (
         DEFAULT_BATCH_SIZE,
         DEFAULT_SEED,
@@ -92,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output folder (default: the checkout's results/, with --quick "
                              "results/quick/ so a smoke test never overwrites a full run); a "
                              "rerun with the same settings reuses the optimizers it finished")
-    parser.add_argument("--fast-path", choices=FAST_PATHS, default="auto",
+    parser.add_argument("--fast-path", choices=["auto", *NAMED], default="auto",
                         help="auto: the device's fast path (default); plain: notebook 05's "
                              "loop; graphed / compiled: the CUDA step as a hand-captured graph "
                              "or compiled by torch.compile (CUDA only)")
@@ -185,15 +183,14 @@ def _run(argv: list[str] | None, progress: dict) -> int:
         device = devices.choose_device(args.device)
     except devices.DeviceUnavailableError as err:
         parser.error(str(err))
-    if args.fast_path in ("graphed", "compiled") and device.type != "cuda":
+    if args.fast_path in fast_path.CUDA_ONLY and device.type != "cuda":
         parser.error(f"--fast-path {args.fast_path} needs a CUDA GPU; this run is on {device}")
     sizes = (task.QUICK_TRAIN, task.QUICK_TEST) if args.quick else (None, None)
     _check_batch_size(parser, args.batch_size, sizes[0] or data.TRAIN_IMAGES, device, engine)
     epochs = args.epochs or (1 if args.quick else 10)
     if args.quick and args.epochs:
         print(f"--quick with --epochs {args.epochs}: {args.epochs} epoch(s) on the quick subset")
-    fast = {"auto": True, "plain": False, "graphed": fast_path.CUDA_GRAPHED,
-            "compiled": fast_path.CUDA_COMPILED}[args.fast_path]
+    fast = fast_path.NAMED.get(args.fast_path, True)  # True: the device's default
     print(f"device: {devices.describe_device(device)}")
     if hint := devices.colab_gpu_hint(device):
         print(hint)

@@ -85,6 +85,10 @@ PLAIN = FastPath()
 CUDA_COMPILED = FastPath(compile_optimizer=True, compile_model=True, cuda_graphs=True,
                          sync_every=0, eval_batch_size=10_000)
 CUDA_GRAPHED = FastPath(capture_graph=True, sync_every=0, eval_batch_size=10_000)
+# The paths a user can name (the CLI's --fast-path, benchmarks/full_task.py); "auto", the
+# device's default, is resolved by fast_path_for. The CUDA ones refuse other devices.
+NAMED = {"plain": PLAIN, "graphed": CUDA_GRAPHED, "compiled": CUDA_COMPILED}
+CUDA_ONLY = ("graphed", "compiled")
 
 
 def fast_path_for(device: torch.device | str, total_steps: int | None = None, *,
@@ -221,6 +225,6 @@ def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
 
 
 __all__ = [
-    "COMPILE_MIN_STEPS", "CUDA_COMPILED", "CUDA_GRAPHED", "PLAIN", "FastPath", "IntegerDropout",
-    "WHAT_CHANGES", "fast_path_for", "make_train_step",
+    "COMPILE_MIN_STEPS", "CUDA_COMPILED", "CUDA_GRAPHED", "CUDA_ONLY", "NAMED", "PLAIN",
+    "FastPath", "IntegerDropout", "WHAT_CHANGES", "fast_path_for", "make_train_step",
 ]
