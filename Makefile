@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NBGRADER := $(VENV)/nbgrader
 
 .PHONY: test test-colab assignment lab lint bench format clean student
 
@@ -10,6 +11,11 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	# nbgrader only for tests/test_student_edition.py, in its own folder: installed into .venv
+	# it would add its lab and server extensions to the JupyterLab students use.
+	rm -rf $(NBGRADER)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(NBGRADER) \
+		"nbgrader>=0.9" mako rapidfuzz sqlalchemy alembic
 	touch $@
 
 ## make test: lint, unit tests and every notebook under nbval (quick mode for training)

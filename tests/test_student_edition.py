@@ -2,6 +2,7 @@
 and student/ is exactly what the tool makes from notebooks/."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,42 @@ def test_readme_links_every_student_notebook():
     for path in sorted((ROOT / "student").glob("*.ipynb")):
         assert f"(student/{path.name})" in readme, path.name
         assert f"/blob/main/student/{path.name})" in readme, path.name
+
+
+NBGRADER = ROOT / ".venv" / "nbgrader"  # where `make` puts it, apart from the students' lab
+COMPARE_WITH_NBGRADER = r"""
+import sys
+from pathlib import Path
+import nbformat
+from nbgrader.preprocessors import ClearOutput, ClearSolutions
+sys.path.insert(0, sys.argv[1])
+from make_student_edition import SOURCE, student_notebook
+differ, cells = [], 0
+for path in sorted(SOURCE.glob("[0-9][0-9]_*.ipynb")):
+    ours = student_notebook(nbformat.read(path, as_version=4), path.name)
+    theirs, _ = ClearSolutions(enforce_metadata=False).preprocess(
+        nbformat.read(path, as_version=4), {})
+    theirs, _ = ClearOutput().preprocess(theirs, {})
+    for index, (mine, nbgrader_cell) in enumerate(zip(ours.cells, theirs.cells, strict=True)):
+        if mine.cell_type == "code":
+            cells += 1
+            if (mine.source, mine.outputs) != (nbgrader_cell.source, nbgrader_cell.outputs):
+                differ.append(f"{path.name} cell {index}")
+print(cells, differ)
+"""
+
+
+def test_student_edition_is_what_nbgrader_makes_of_our_source():
+    """An instructor's nbgrader (ClearSolutions + ClearOutput) turns notebooks/ into exactly our
+    student edition's code cells, so our solution edition is valid nbgrader source."""
+    if not NBGRADER.is_dir():
+        pytest.skip(f"nbgrader not in {NBGRADER} (make installs it there)")
+    if Path(sys.prefix).resolve() != NBGRADER.parent.resolve():
+        pytest.skip("nbgrader's compiled parts in .venv/nbgrader are built for .venv's Python")
+    result = subprocess.run(
+        [sys.executable, "-c", COMPARE_WITH_NBGRADER, str(TOOL.parent)], capture_output=True,
+        text=True, env={**os.environ, "PYTHONPATH": str(NBGRADER)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    cells, differ = result.stdout.strip().rsplit("\n", 1)[-1].split(" ", 1)
+    assert int(cells) > 100, result.stdout  # every notebook's code cells were compared
+    assert differ == "[]", f"our student edition and nbgrader's differ in: {differ}"
