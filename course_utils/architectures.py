@@ -163,6 +163,21 @@ def layer_table(network: Network) -> LayerTable:
     return LayerTable(network, tuple(rows))
 
 
+def spatial_layers(network: Network) -> dict[str, tuple[int, int, tuple[int, int]]]:
+    """The windows of a plain network: (F, S, (before, after)) of each top-level conv and pool
+    layer by its table name, what ``geometry.receptive_fields`` reads."""
+    windows, counters = {}, {}
+    for layer in network.layers:
+        kind = getattr(layer, "prefix", "") or type(layer).__name__.upper()
+        counters[kind] = counters.get(kind, 0) + 1
+        name = layer.name or f"{kind}{counters[kind]}"
+        if isinstance(layer, Conv):
+            windows[name] = (layer.f, layer.stride, layer.pads())
+        elif isinstance(layer, Pool):
+            windows[name] = (layer.f, layer.step, (layer.padding, layer.padding))
+    return windows
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. The matching PyTorch module (torch imported lazily: the arithmetic above needs none)
 # ---------------------------------------------------------------------------------------------

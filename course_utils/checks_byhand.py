@@ -1,5 +1,6 @@
-"""The checks of the by-hand exercises (notebooks 01-03): convolution, pooling, spatial
-arithmetic. Each ``check_*`` prints one line; each ``verify_*`` returns the verdict (tests).
+"""The checks of the by-hand exercises (notebooks 01-03, 06): convolution, pooling, spatial
+arithmetic, receptive fields. Each ``check_*`` prints one line; each ``verify_*`` returns the
+verdict (tests).
 
 The cases start with the slide's example and add seeded ones that catch the usual mistakes:
 non-square inputs, stride > 1, padding, several channels, F = 1, and the last row that a stride
@@ -181,10 +182,43 @@ def check_conv_params(student: Callable) -> None:
     report(verify_conv_params(student))
 
 
+def _receptive_reference(layers):
+    last = geometry.receptive_fields([(f, s) for _kind, f, s in layers])[-1]
+    return last.size, last.jump
+
+
+def verify_receptive_field(student: Callable) -> Verdict:
+    """(size, jump) of one unit after ("conv" | "pool", F, S) layers: r += (F - 1) * j, j *= S."""
+    cases = [
+        Case("VGG's three 3x3/1 convs (-> 7, 1: as wide as one 7x7)",
+             ([("conv", 3, 1)] * 3,),
+             "a window of F units adds F - 1 to what one unit sees (start from r = 1)"),
+        Case("conv 3x3/2, then conv 3x3/1 (-> 7, 2)", ([("conv", 3, 2), ("conv", 3, 1)],),
+             "after a stride-2 layer, neighbouring units are 2 pixels apart: r grows by "
+             "(F - 1) * jump"),
+        Case("max pool 2x2/2, then conv 3x3/1 (-> 6, 2)", ([("pool", 2, 2), ("conv", 3, 1)],),
+             "a pooling window is a window too: it grows r by (F - 1) * jump and multiplies "
+             "the jump by its stride"),
+        Case("the task's network: conv 3x3/2, conv 2x2/1, pool 2x2/1 (-> 7, 2)",
+             ([("conv", 3, 2), ("conv", 2, 1), ("pool", 2, 1)],)),
+        Case("AlexNet's CONV1 11x11/4, POOL1 3x3/2, CONV2 5x5/1 (-> 51, 8)",
+             ([("conv", 11, 4), ("pool", 3, 2), ("conv", 5, 1)],)),
+        Case("one 1x1 conv (-> 1, 1)", ([("conv", 1, 1)],), "a 1x1 window sees one pixel"),
+    ]
+    return verify("receptive field", student, _receptive_reference, cases)
+
+
+def check_receptive_field(student: Callable) -> None:
+    """Notebook 06's exercise: what one unit sees after a stack of windows."""
+    report(verify_receptive_field(student))
+
+
 __all__ = [
     "SLIDE_IMAGE", "SLIDE_KERNEL", "SLIDE_POOL_INPUT", "check_avg_pool", "check_conv2d",
     "check_conv_params", "check_conv_volume", "check_max_pool", "check_output_size",
+    "check_receptive_field",
     "check_same_padding", "check_true_convolution", "conv2d_cases", "verify_avg_pool",
     "verify_conv2d", "verify_conv_params", "verify_conv_volume", "verify_max_pool",
-    "verify_output_size", "verify_same_padding", "verify_true_convolution",
+    "verify_output_size", "verify_receptive_field", "verify_same_padding",
+    "verify_true_convolution",
 ]

@@ -207,3 +207,67 @@ def reached(n: int, f: int, stride: int = 1, padding: int | tuple[int, int] = 0)
     for start in window_starts(n, f, stride, padding):
         covered[start:start + f] = [True] * f
     return covered
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """What one unit of a layer sees of the input along one axis, from the window arithmetic.
+
+    ``size`` r: input pixels one unit's window spans; ``jump`` j: input pixels between two
+    neighbouring units; ``start``: where unit 0's window begins (negative: in the padding).
+    """
+
+    size: int
+    jump: int
+    start: int
+
+
+def _layer(layer) -> tuple[int, int, int]:
+    """(F, S) or (F, S, P) with P an int or (before, after): F, S and the padding before."""
+    if len(layer) not in (2, 3):
+        raise GeometryError(f"a layer is (F, S) or (F, S, P), got {layer!r}")
+    f, stride = whole(layer[0], "f"), whole(layer[1], "stride")
+    before = _pair(layer[2])[0] if len(layer) == 3 else 0
+    return f, stride, whole(before, "padding", 0)
+
+
+def receptive_fields(layers) -> list[ReceptiveField]:
+    """The receptive field after each layer: r += (F - 1) * j, then j *= S.
+
+    Built on the lecture's sliding window: one output value reads F neighbouring values of its
+    input, and neighbouring outputs are S inputs apart. Each input value already spans r
+    pixels, and two neighbouring ones are j pixels apart, so F of them span r + (F - 1) * j.
+    Pooling is a window too: a 2x2/1 pool adds 1 * j. Padding P moves the start by P * j.
+    """
+    size, jump, start, fields = 1, 1, 0, []
+    for layer in layers:
+        f, stride, before = _layer(layer)
+        size, start = size + (f - 1) * jump, start - before * jump
+        jump *= stride
+        fields.append(ReceptiveField(size, jump, start))
+    return fields
+
+
+def receptive_box(layers, n: int, index: int) -> tuple[int, int] | None:
+    """Input pixels [first, last] that unit ``index`` of the last layer sees, along an axis
+    of ``n`` pixels; None if it sees only padding.
+
+    The unclipped box is start + index * jump plus size - 1 (``receptive_fields``). Clipped
+    here layer by layer, going back: padding holds no pixels, and a floored layer's last
+    rows are never read, so a unit at the edge sees less than r pixels.
+    """
+    parsed = [_layer(layer) for layer in layers]
+    sizes = [whole(n, "n")]
+    for layer, (f, stride, _) in zip(layers, parsed, strict=True):
+        padding = layer[2] if len(layer) == 3 else 0
+        sizes.append(output_geometry(sizes[-1], f, stride, padding).size)
+    if not 0 <= index < sizes[-1]:
+        raise GeometryError(f"unit {index!r} does not exist: the last layer has {sizes[-1]}")
+    first = last = index
+    for (f, stride, before), size_in in zip(reversed(parsed), reversed(sizes[:-1]),
+                                            strict=True):
+        first, last = max(first * stride - before, 0), min(last * stride - before + f - 1,
+                                                           size_in - 1)
+        if first > last:
+            return None
+    return first, last

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from course_utils.architectures import layer_table, to_torch
+from course_utils.architectures import layer_table, spatial_layers, to_torch
 from course_utils.networks import assignment_cnn
 
 CLASSES = 10  # MNIST's ten digits: the last layer's units
@@ -39,6 +39,17 @@ def feature_map_sizes() -> dict[str, int]:
     table = layer_table(assignment_cnn())
     return {"input": table.top[0].shape[0], "conv1": table["CONV1"].shape[0],
             "conv2": table["CONV2"].shape[0], "pool": table["POOL1"].shape[0]}
+
+
+# The layers whose outputs are activation maps: the module's name -> the spec's table row.
+MAP_LAYERS = {"conv1": "CONV1", "conv2": "CONV2", "pool": "POOL1"}
+
+
+def map_windows() -> dict[str, tuple[int, int, tuple[int, int]]]:
+    """(F, S, (before, after)) of conv1, conv2 and the pool, read from the network's spec:
+    what ``geometry.receptive_fields`` and ``geometry.receptive_box`` take."""
+    windows = spatial_layers(assignment_cnn())
+    return {name: windows[row] for name, row in MAP_LAYERS.items()}
 
 
 def build_model() -> nn.Sequential:
@@ -146,8 +157,8 @@ def _value(value) -> str:
 
 
 __all__ = [
-    "CLASSES", "DEFAULT_BATCH_SIZE", "DEFAULT_SEED", "KERAS_DEFAULTS", "OPTIMIZERS",
+    "CLASSES", "DEFAULT_BATCH_SIZE", "DEFAULT_SEED", "KERAS_DEFAULTS", "MAP_LAYERS", "OPTIMIZERS",
     "PAPER_SETTINGS", "QUICK_TEST", "QUICK_TRAIN", "settings_table", "torch_defaults",
     "TASK_OPTIMIZERS", "OptimizerSpec", "build_model", "count_parameters", "feature_map_sizes",
-    "quick_mode",
+    "map_windows", "quick_mode",
 ]
