@@ -5,6 +5,7 @@ here runs exactly what a stroke in the browser runs. tests/test_browser_canvas.p
 the mouse in JupyterLab.
 """
 
+import shutil
 import subprocess
 import sys
 import types
@@ -202,8 +203,6 @@ def test_importing_the_widget_module_without_anywidget_works():
 
 def test_the_canvas_script_parses_as_a_module(tmp_path):
     """A syntax error in the ES module would show only in a browser, as an empty output."""
-    import shutil
-
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not installed (the browser test covers the script too)")

@@ -1,5 +1,6 @@
 """Colab and Binder readiness: every notebook opens with its Colab badge and setup cell, both
-built from the one repository URL in pyproject.toml; widgets are core ipywidgets only; Binder
+built from the one repository URL in pyproject.toml; widgets are core ipywidgets (and anywidget
+for the digit canvas) only; Binder
 builds from the root environment.yml (its contents are checked in tests/test_packaging.py)."""
 
 from __future__ import annotations
