@@ -1,7 +1,7 @@
 """Colab and Binder readiness: every notebook opens with its Colab badge and setup cell, both
-built from the one repository URL in pyproject.toml; widgets are core ipywidgets (and anywidget
-for the digit canvas) only; Binder
-builds from the root environment.yml (its contents are checked in tests/test_packaging.py)."""
+built from the one repository URL in pyproject.toml; widgets are core ipywidgets only, plus
+anywidget for the digit canvas; Binder builds from the root environment.yml (its contents are
+checked in tests/test_packaging.py)."""
 
 from __future__ import annotations
 
