@@ -1,6 +1,7 @@
 """Colab and Binder readiness: every notebook opens with its Colab badge and setup cell, both
-built from the one repository URL in pyproject.toml; widgets are core ipywidgets only; Binder
-builds from the root environment.yml (its contents are checked in tests/test_packaging.py)."""
+built from the one repository URL in pyproject.toml; widgets are core ipywidgets only, plus
+anywidget for the digit canvas; Binder builds from the root environment.yml (its contents are
+checked in tests/test_packaging.py)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ SETUP_COMMENT = "# Colab only: install course_utils from the repository (does no
 COLAB_NOTE = "# Colab has all other dependencies; --no-deps leaves its Jupyter as it is."
 CORE_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls",
                        "@jupyter-widgets/output"}
+# The one third-party widget front end allowed: notebook 06's drawing canvas
+# (course_utils.digit_canvas). Colab preinstalls anywidget and loads it through its custom
+# widget manager, which anywidget itself enables; any other module Colab would not draw.
+ANYWIDGET_MODULE = "anywidget"
+ALLOWED_WIDGET_MODULES = CORE_WIDGET_MODULES | {ANYWIDGET_MODULE}
 
 by_name = pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.name for nb in NOTEBOOKS])
 
@@ -208,12 +214,12 @@ def test_stamp_refuses_a_notebook_without_a_title_with_a_clear_message(tmp_path)
 
 
 @by_name
-def test_saved_widget_state_uses_core_ipywidgets_only(notebook):
-    """Colab ships ipywidgets 7.x and no third-party widget front ends."""
+def test_saved_widget_state_uses_core_ipywidgets_or_anywidget_only(notebook):
+    """Colab ships ipywidgets 7.x and, of third-party widget front ends, anywidget only."""
     metadata = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]
     state = metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     modules = {model["model_module"] for model in state.get("state", {}).values()}
-    assert modules <= CORE_WIDGET_MODULES, f"{notebook.name}: {modules - CORE_WIDGET_MODULES}"
+    assert modules <= ALLOWED_WIDGET_MODULES, f"{notebook.name}: {modules - ALLOWED_WIDGET_MODULES}"
 
 
 def test_widgets_module_imports_only_ipywidgets_besides_the_standard_library():

@@ -18,7 +18,12 @@ ERROR_MIME = "application/vnd.jupyter.error"
 WIDGET_AS_TEXT = ("interactive(children=", "IntSlider(", "VBox(children=", "HBox(children=",
                   "Error displaying widget", "Loading widget...",
                   "(answer in a live notebook to check it)",
-                  "(move the sliders in a live notebook)")
+                  "(move the sliders in a live notebook)",
+                  "(draw a digit in a live notebook", "(draw a digit needs the anywidget")
+# What a widget drawn by the widget manager contains: core ipywidgets' views carry
+# .jupyter-widgets; anywidget's views (0.11) carry no such class, so course_utils' one
+# anywidget, the digit canvas, is recognised by its root element's class.
+WIDGET_VIEW = ".jupyter-widgets, .digit-canvas"
 
 _OPENED = """(name) => {
   const app = window.jupyterapp;
@@ -44,7 +49,7 @@ _IDLE = """() => {
   return !busy && panel.sessionContext.session.kernel.status === 'idle';
 }"""
 
-_REPORT = """(widgetMime) => {
+_REPORT = """([widgetMime, view]) => {
   const panel = window.jupyterapp.shell.currentWidget;
   return panel.content.widgets.map((cell, index) => {
     const model = cell.model;
@@ -62,7 +67,7 @@ _REPORT = """(widgetMime) => {
     }
     for (const node of cell.outputArea.node.querySelectorAll(
              ':scope > .jp-OutputArea-child > .jp-OutputArea-output')) {
-      const widget = node.matches('.jupyter-widgets') || !!node.querySelector('.jupyter-widgets');
+      const widget = node.matches(view) || !!node.querySelector(view);
       report.rendered.push({mime: node.getAttribute('data-mime-type'), widget,
                             text: node.innerText.slice(0, 400)});
     }
@@ -70,7 +75,7 @@ _REPORT = """(widgetMime) => {
   });
 }"""
 
-_WIDGETS_SETTLED = """(widgetMime) => window.jupyterapp.shell.currentWidget.content.widgets
+_WIDGETS_SETTLED = """([widgetMime, view]) => window.jupyterapp.shell.currentWidget.content.widgets
   .filter((cell) => cell.model.type === 'code')
   .every((cell) => {
     const nodes = cell.outputArea.node.querySelectorAll(
@@ -81,7 +86,7 @@ _WIDGETS_SETTLED = """(widgetMime) => window.jupyterapp.shell.currentWidget.cont
       if (!data[widgetMime]) continue;
       const node = nodes[i];
       if (!node) return false;
-      const done = node.matches('.jupyter-widgets') || node.querySelector('.jupyter-widgets')
+      const done = node.matches(view) || node.querySelector(view)
                    || node.innerText.includes('Error displaying widget')
                    || node.getAttribute('data-mime-type') === 'text/plain';
       if (!done) return false;
@@ -168,11 +173,11 @@ class LabNotebook:
     def cells(self) -> list[CellReport]:
         return [CellReport(c["index"], c["type"], c["source"], c["executionCount"],
                            c["outputs"], c["rendered"])
-                for c in self.page.evaluate(_REPORT, WIDGET_MIME)]
+                for c in self.page.evaluate(_REPORT, [WIDGET_MIME, WIDGET_VIEW])]
 
     def wait_for_widgets(self, timeout_s: float = 120) -> None:
         """Wait until every widget output has been rendered (as a widget or as a failure)."""
-        self.page.wait_for_function(_WIDGETS_SETTLED, arg=WIDGET_MIME,
+        self.page.wait_for_function(_WIDGETS_SETTLED, arg=[WIDGET_MIME, WIDGET_VIEW],
                                     timeout=timeout_s * 1000, polling=250)
 
     def kernel(self, code: str) -> str:
