@@ -297,3 +297,49 @@ def test_screenshot_folder_is_ignored_by_git():
     probe = "screenshots/browser/probe.png"
     ignored = subprocess.run(["git", "check-ignore", "-q", probe], cwd=ROOT)
     assert ignored.returncode == 0, f"{probe} is not ignored by .gitignore"
+
+
+CANVAS_NOTEBOOKS = [nb for nb in NOTEBOOKS if _uses(nb, "draw_digit(")]
+A_SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]  # fractions of the canvas: top bar, stem
+
+
+@pytest.mark.skipif(not CANVAS_NOTEBOOKS, reason="no notebook calls draw_digit() yet")
+def test_the_notebooks_networks_read_a_seven_drawn_with_the_mouse(opened, shot):
+    """Notebook 06's canvas with its own three networks: a 7 drawn with the mouse gets the three
+    networks' probabilities; with the full run's weights (not the quick fallback CI trains)
+    every network reads it as a 7."""
+    from browser.canvas import draw, wait_for_new_probabilities
+
+    tab = opened(CANVAS_NOTEBOOKS[0].name)
+    shot.append(tab)
+    networks, full_run = tab.kernel_json(
+        "import json\nprint(json.dumps([len(networks), 'full run' in source]))")
+    root = tab.page.locator(".digit-canvas").first
+    pad = root.locator(".digit-canvas-pad")
+    pad.scroll_into_view_if_needed()
+    draw(tab.page, pad, A_SEVEN)
+    wait_for_new_probabilities(root, [], "drawing a 7", networks)
+    probabilities = _steady(root)
+    tab.screenshot(SHOTS / f"{CANVAS_NOTEBOOKS[0].stem}-draw-7.png", root)
+    assert len(probabilities) == networks and all(len(p) == 10 for p in probabilities)
+    if full_run:
+        answers = [max(range(10), key=p.__getitem__) for p in probabilities]
+        assert answers == [7] * networks, f"a drawn 7 read as {answers}: {probabilities}"
+
+
+def _steady(root, quiet_s: float = 1.5) -> list[list[float]]:
+    """What the canvas shows once no new answer has arrived for `quiet_s` (during a stroke it
+    also sends partial drawings, whose answers may arrive before the whole stroke's)."""
+    import time
+
+    from browser.canvas import shown
+
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+    last = shown(root)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = shown(root)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"the canvas's answers kept changing: {last}")

@@ -9,12 +9,12 @@ the canvas. Screenshots go to screenshots/browser/ (ignored by git).
 
 from __future__ import annotations
 
-import json
 import time
 
 import nbformat
 import numpy as np
 import pytest
+from browser.canvas import draw, shown, wait_for_new_probabilities
 from browser.lab import JupyterLab, chromium
 from browser.notebook import LabNotebook, widget_problems
 from test_browser import SHOTS, UI_TIMEOUT_MS, _requirements_or_skip
@@ -41,18 +41,6 @@ networks = {"linear": linear, "conv": conv, "task CNN": build_model()}"""
 
 SHOW = "canvas = draw_digit(networks)\ncanvas"
 
-# Every bar's probability, grouped per network, as the page shows them (data-p: 4 decimals).
-_SHOWN = """(root) => Array.from(root.querySelectorAll('.digit-canvas-network')).map(
-  (row) => Array.from(row.querySelectorAll('.digit-canvas-bar')).map((bar) => bar.dataset.p))"""
-
-_CHANGED = """([root, before, networks]) => {
-  const rows = Array.from(root.querySelectorAll('.digit-canvas-network'));
-  if (rows.length !== networks) return false;
-  const now = rows.map((row) => Array.from(row.querySelectorAll('.digit-canvas-bar'))
-                                     .map((bar) => bar.dataset.p));
-  return now.every((bars) => bars.length === 10) && JSON.stringify(now) !== before;
-}"""
-
 
 @pytest.fixture(scope="module")
 def tab(tmp_path_factory):
@@ -73,23 +61,6 @@ def tab(tmp_path_factory):
             page.close()
 
 
-def _shown(root) -> list[list[float]]:
-    return [[float(p) for p in bars] for bars in root.evaluate(_SHOWN)]
-
-
-def _wait_for_new_probabilities(root, before: list[list[float]], what: str) -> list[list[float]]:
-    page = root.page
-    before_json = json.dumps([[f"{p:.4f}" for p in bars] for bars in before])
-    try:
-        page.wait_for_function(_CHANGED, arg=[root.element_handle(), before_json, NETWORKS],
-                               timeout=UI_TIMEOUT_MS)
-    except Exception as exc:
-        text = root.locator(".digit-canvas-results").inner_text()
-        raise AssertionError(f"after {what} the probabilities did not change; shown: {text!r}"
-                             ) from exc
-    return _shown(root)
-
-
 def _settled(tab, root) -> list[list[float]]:
     """The probabilities once the page shows what the kernel computed for the whole stroke
     (during a stroke the canvas also sends partial drawings, whose answers may arrive first)."""
@@ -97,24 +68,13 @@ def _settled(tab, root) -> list[list[float]]:
     while True:
         kernel = tab.kernel_json("import json\nprint(json.dumps([[round(p, 4) for p in r["
                                  "'probabilities']] for r in canvas.readings]))")
-        shown = _shown(root)
-        if (np.shape(kernel) == np.shape(shown) == (NETWORKS, 10)
-                and np.allclose(kernel, shown, atol=1.5e-4)):
-            return shown
+        on_page = shown(root)
+        if (np.shape(kernel) == np.shape(on_page) == (NETWORKS, 10)
+                and np.allclose(kernel, on_page, atol=1.5e-4)):
+            return on_page
         if time.monotonic() > deadline:
-            raise AssertionError(f"the page shows {shown}, the kernel computed {kernel}")
+            raise AssertionError(f"the page shows {on_page}, the kernel computed {kernel}")
         time.sleep(0.25)
-
-
-def _draw(page, pad, points, steps: int = 12) -> None:
-    """One stroke through `points` (fractions of the canvas), as a mouse draws it."""
-    box = pad.bounding_box()
-    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*xy[0])
-    page.mouse.down()
-    for x, y in xy[1:]:
-        page.mouse.move(x, y, steps=steps)
-    page.mouse.up()
 
 
 def test_the_canvas_renders_as_a_widget_and_starts_blank(tab):
@@ -132,8 +92,8 @@ def test_drawing_with_the_mouse_shows_and_then_changes_the_probabilities(tab):
     pad = root.locator(".digit-canvas-pad")
     pad.scroll_into_view_if_needed()
 
-    _draw(page, pad, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7
-    _wait_for_new_probabilities(root, [], "drawing a 7")
+    draw(page, pad, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7
+    wait_for_new_probabilities(root, [], "drawing a 7", NETWORKS)
     first = _settled(tab, root)
     assert len(first) == NETWORKS and all(len(bars) == 10 for bars in first)
     for bars in first:
@@ -141,8 +101,8 @@ def test_drawing_with_the_mouse_shows_and_then_changes_the_probabilities(tab):
     assert root.locator(".digit-canvas-blank").count() == 0
     tab.screenshot(SHOTS / "draw-a-digit-7.png", root)
 
-    _draw(page, pad, [(0.3, 0.5), (0.7, 0.5)])  # a crossbar: now a continental 7
-    _wait_for_new_probabilities(root, first, "a second stroke")
+    draw(page, pad, [(0.3, 0.5), (0.7, 0.5)])  # a crossbar: now a continental 7
+    wait_for_new_probabilities(root, first, "a second stroke", NETWORKS)
     second = _settled(tab, root)
     assert not np.allclose(second, first, atol=1e-4)
     tab.screenshot(SHOTS / "draw-a-digit-7-crossed.png", root)
