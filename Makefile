@@ -10,7 +10,7 @@ NBGRADER := $(VENV)/nbgrader
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,keras]"
 	# nbgrader only for tests/test_student_edition.py, in its own folder: installed into .venv
 	# it would add its lab and server extensions to the JupyterLab students use.
 	rm -rf $(NBGRADER)

@@ -81,7 +81,7 @@ pip_ install --quiet --no-deps torchinfo
 "$BIN/python" -P - <<'PY'
 import importlib.metadata as md, sys, course_utils
 names = ["torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "ipython", "ipykernel",
-         "jupyter_client", "tqdm", "torchinfo", "pytest", "nbval", "course-utils"]
+         "jupyter_client", "tqdm", "torchinfo", "keras", "pytest", "nbval", "course-utils"]
 print("colab lane: Python", sys.version.split()[0], "|",
       ", ".join(f"{n} {md.version(n)}" for n in names))
 assert "site-packages" in course_utils.__file__, course_utils.__file__
