@@ -5,7 +5,7 @@ prints one line; ``verify_dense_kernel`` returns the verdict (tests).
 The cases start with a dense layer that follows no feature map (a plain transpose) and then
 feature maps whose channels, height and width all differ, so that a missing column reordering,
 a reordering in the wrong direction, height and width swapped, and a reshape where a transpose
-belongs all give other numbers. NumPy only: no Keras needed to check it.
+belongs all give other numbers. No Keras needed to check it (NumPy arrays in and out).
 """
 
 from __future__ import annotations

@@ -212,3 +212,14 @@ def test_the_checks_need_no_torch():
             "assert 'torch' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("module", ["geometry", "kernels", "plots_learned", "drawing"])
+def test_notebook_06s_by_hand_modules_need_no_torch(module):
+    """The by-hand layer stays NumPy + matplotlib: torch only where the notebooks cross-check."""
+    import subprocess
+    import sys
+
+    code = f"import sys, course_utils.{module}; assert 'torch' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
