@@ -26,6 +26,7 @@ from torch import nn
 
 from course_utils.data import MNIST_MEAN, MNIST_STD
 from course_utils.drawing import BLANK, to_mnist
+from course_utils.loop import predict_proba
 
 GRID = 56  # the browser averages its 280x280 canvas into 56x56 (5x5 blocks) before sending
 LIVE = "(draw a digit in a live notebook: JupyterLab or Colab)"
@@ -66,9 +67,9 @@ def read_digit(canvas, networks: Mapping[str, nn.Module],
     probabilities = {}
     with torch.inference_mode():
         for name, model in networks.items():
-            model.eval()  # dropout off: the same drawing always gets the same answer
-            logits = model(x.to(_device(model)))
-            probabilities[name] = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+            # eval mode (dropout off): the same drawing always gets the same answer
+            p = predict_proba(model, x.to(_device(model)))
+            probabilities[name] = p[0].float().cpu().numpy()
     return Reading(image, probabilities)
 
 

@@ -172,11 +172,12 @@ def remove_leftovers(out_dir: str | os.PathLike, older_than_s: float = 600) -> l
     return removed
 
 
-def _progress_bar(total: int, desc: str):
+def progress_bar(total: int, desc: str, enabled: bool = True):
+    """The training progress bar (steps), off under CI, where it would only fill the log."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit="step", leave=True,
-                disable=bool(os.environ.get("CI")), mininterval=1.0)
+                disable=not enabled or bool(os.environ.get("CI")), mininterval=1.0)
 
 
 def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSource = None,
@@ -226,7 +227,7 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
         "epoch_time_s": [], "wall_time_s": 0.0, "images_per_s": None, "completed": False,
         "fast_path": fast.describe(),
     }
-    bar = _progress_bar(epochs * steps, spec.label) if progress else None
+    bar = progress_bar(epochs * steps, spec.label) if progress else None
     try:
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
@@ -321,5 +322,6 @@ __all__ = [
     "WeightsFileError", "default_results_dir", "finished_history", "free_memory_bytes",
     "history_path", "training_bytes_per_image",
     "initial_state", "load_history", "load_weights", "model_factory", "model_fingerprint",
-    "model_name", "remove_leftovers", "save_weights", "train", "train_all", "weights_path",
+    "model_name", "progress_bar", "remove_leftovers", "save_weights", "train", "train_all",
+    "weights_path",
 ]

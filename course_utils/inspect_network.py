@@ -17,7 +17,7 @@ from torch import nn
 
 from course_utils import engine
 from course_utils.engine import WeightsFileError
-from course_utils.loop import Dataset, evaluate
+from course_utils.loop import Dataset, evaluate, predict_proba
 from course_utils.task import OPTIMIZERS, QUICK_TEST, QUICK_TRAIN, TASK_OPTIMIZERS, build_model
 
 # The activation maps of each layer are taken after its ReLU (what the next layer reads).
@@ -155,8 +155,7 @@ def saliency(model: nn.Module, images: torch.Tensor) -> tuple[np.ndarray, np.nda
 @torch.no_grad()
 def probabilities(networks: dict[str, nn.Module], images: torch.Tensor) -> dict[str, np.ndarray]:
     """Each network's softmax over the ten digits, (N, 10) per label."""
-    return {label: torch.softmax(model.eval()(images), dim=1).numpy()
-            for label, model in networks.items()}
+    return {label: predict_proba(model, images).numpy() for label, model in networks.items()}
 
 
 def misread(networks: dict[str, nn.Module], data: Dataset, count: int = 4) -> np.ndarray:

@@ -219,12 +219,11 @@ def keras_optimizer(name: str):
 def _progress_callback(keras, history: dict, total: int, label: str, progress: bool):
     """A Keras callback that fills ``history`` as ``engine.train`` does (per-step loss, epoch
     times) and drives one progress bar per optimizer (off under CI, like the engine's)."""
-    from tqdm.auto import tqdm
+    from course_utils.engine import progress_bar
 
     class Progress(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.bar = tqdm(total=total, desc=label, unit="step", mininterval=1.0,
-                            disable=not progress or bool(os.environ.get("CI")))
+            self.bar = progress_bar(total, label, enabled=progress)
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started, self.seconds, self.previous_mean = time.perf_counter(), None, 0.0

@@ -32,17 +32,17 @@ def quick_mode() -> bool:
     return bool(os.environ.get("CI")) or os.environ.get("COURSE_QUICK", "0") not in ("", "0")
 
 
+# The layers whose outputs are activation maps: the module's name -> the spec's table row.
+MAP_LAYERS = {"conv1": "CONV1", "conv2": "CONV2", "pool": "POOL1"}
+
+
 def feature_map_sizes() -> dict[str, int]:
     """Spatial size after each layer, from the lecture's (N - F + 2P)/S + 1 applied by the
     network's layer table (floored like every framework: the stride-2 conv on 28 pixels gives
     13.5 -> 13)."""
     table = layer_table(assignment_cnn())
-    return {"input": table.top[0].shape[0], "conv1": table["CONV1"].shape[0],
-            "conv2": table["CONV2"].shape[0], "pool": table["POOL1"].shape[0]}
-
-
-# The layers whose outputs are activation maps: the module's name -> the spec's table row.
-MAP_LAYERS = {"conv1": "CONV1", "conv2": "CONV2", "pool": "POOL1"}
+    return {"input": table.top[0].shape[0]} | {
+        name: table[row].shape[0] for name, row in MAP_LAYERS.items()}
 
 
 def map_windows() -> dict[str, tuple[int, int, tuple[int, int]]]:
