@@ -15,11 +15,13 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from browser.lab import CHROMIUM, JupyterLab, chromium
+from browser.canvas import draw, shown, wait_for_new_probabilities
+from browser.lab import CHROMIUM, UI_TIMEOUT_MS, JupyterLab, chromium
 from browser.notebook import LabNotebook, widget_problems
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +29,6 @@ NOTEBOOK_DIR = Path(os.environ.get("COURSE_NOTEBOOK_DIR", ROOT / "notebooks"))
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 SHOTS = ROOT / "screenshots" / "browser"
 RUN_TIMEOUT_S = 600  # notebook 05 trains, in quick mode
-UI_TIMEOUT_MS = 60_000  # kernel -> browser round trips; generous for 2 busy cores
 WIDGET_MANAGER = "@jupyter-widgets/jupyterlab-manager"  # jupyterlab_widgets' front end
 
 
@@ -308,8 +309,6 @@ def test_the_notebooks_networks_read_a_seven_drawn_with_the_mouse(opened, shot):
     """Notebook 06's canvas with its own three networks: a 7 drawn with the mouse gets the three
     networks' probabilities; with the full run's weights (not the quick fallback CI trains)
     every network reads it as a 7."""
-    from browser.canvas import draw, wait_for_new_probabilities
-
     tab = opened(CANVAS_NOTEBOOKS[0].name)
     shot.append(tab)
     networks, full_run = tab.kernel_json(
@@ -330,10 +329,6 @@ def test_the_notebooks_networks_read_a_seven_drawn_with_the_mouse(opened, shot):
 def _steady(root, quiet_s: float = 1.5) -> list[list[float]]:
     """What the canvas shows once no new answer has arrived for `quiet_s` (during a stroke it
     also sends partial drawings, whose answers may arrive before the whole stroke's)."""
-    import time
-
-    from browser.canvas import shown
-
     deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
     last = shown(root)
     while time.monotonic() < deadline:

@@ -15,9 +15,9 @@ import nbformat
 import numpy as np
 import pytest
 from browser.canvas import draw, shown, wait_for_new_probabilities
-from browser.lab import JupyterLab, chromium
+from browser.lab import UI_TIMEOUT_MS, JupyterLab, chromium
 from browser.notebook import LabNotebook, widget_problems
-from test_browser import SHOTS, UI_TIMEOUT_MS, _requirements_or_skip
+from test_browser import SHOTS, _requirements_or_skip
 
 from course_utils.drawing import BLANK
 

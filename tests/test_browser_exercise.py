@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
-from browser.lab import JupyterLab, chromium
+from browser.lab import UI_TIMEOUT_MS, JupyterLab, chromium
 from browser.notebook import LabNotebook
-from test_browser import SHOTS, UI_TIMEOUT_MS, _requirements_or_skip
+from test_browser import SHOTS, _requirements_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT_NOTEBOOK = ROOT / "student" / "02_pooling.ipynb"

@@ -1,7 +1,6 @@
 """tools/make_student_edition.py: nbgrader's solution markers become open exercises, outputs go,
 and student/ is exactly what the tool makes from notebooks/."""
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -9,18 +8,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _scripts import ROOT, load_script
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "make_student_edition.py"
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("make_student_edition", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL)
 
 
 def test_a_solution_becomes_an_open_exercise_at_its_indentation(tool):

@@ -2,36 +2,23 @@
 asserted."""
 
 import csv
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 from _mnist import needs_mnist
+from _scripts import ROOT, load_script
 
 from course_utils import task
 
 CPU = torch.device("cpu")
-
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
 BENCH = ROOT / "benchmarks" / "train_speed.py"
-
-
-
-
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("train_speed", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCH)
 
 
 def test_flop_count_matches_the_layer_list_by_hand(bench):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-UI_TIMEOUT_MS = 60_000  # kernel -> browser round trips; generous for 2 busy cores
+from browser.lab import UI_TIMEOUT_MS
 
 # Every bar's probability, grouped per network, as the page shows them (data-p: 4 decimals).
 _SHOWN = """(root) => Array.from(root.querySelectorAll('.digit-canvas-network')).map(

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+UI_TIMEOUT_MS = 60_000  # kernel -> browser round trips; generous for 2 busy cores
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
