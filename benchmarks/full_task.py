@@ -22,8 +22,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from course_utils import devices, engine, fast_path, loop, task
-from course_utils.data import MNISTNotFoundError
+from course_utils.training import devices, engine, fast_path, mnist, optimizers, task
+from course_utils.training.mnist import MNISTNotFoundError
 
 PATHS = ("auto", *fast_path.NAMED)
 
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         sizes = (task.QUICK_TRAIN, task.QUICK_TEST) if args.quick else (None, None)
-        train_data, test_data = loop.load_datasets(args.device, *sizes)
+        train_data, test_data = mnist.load_datasets(args.device, *sizes)
     except MNISTNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
                 fast = path_of(path, precision, args.device)
                 out = args.out / f"{path}-{precision}-seed{seed}"
                 started = time.perf_counter()
-                histories = engine.train_all(task.TASK_OPTIMIZERS, train_data,
+                histories = engine.train_all(optimizers.TASK_OPTIMIZERS, train_data,
                                                test_data, epochs=args.epochs, seed=seed,
                                                out_dir=out, progress=False, fast=fast)
                 row = {"path": path, "fast_path": fast.describe(), "precision": precision,

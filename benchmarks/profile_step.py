@@ -19,7 +19,7 @@ import traceback
 
 import torch
 
-from course_utils import devices, fast_path, loop, task
+from course_utils.training import devices, fast_path, loop, optimizers, task
 
 STEPS = 500
 
@@ -33,7 +33,7 @@ def batch(device: torch.device, size: int) -> tuple[torch.Tensor, torch.Tensor]:
 def model_and_optimizer(name: str, device: torch.device, **extra):
     torch.manual_seed(0)
     model = task.build_model().to(device)
-    spec = task.OPTIMIZERS[name]
+    spec = optimizers.OPTIMIZERS[name]
     return model, spec.factory(model.parameters(), **spec.kwargs, **extra)
 
 
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
           f"{args.batch_size}, {STEPS} steps per timing")
 
     steps = {}
-    for name in task.TASK_OPTIMIZERS:
+    for name in optimizers.TASK_OPTIMIZERS:
         found = attempt(f"{name} eager profile",
                         lambda n=name: eager_kernels(n, device, images, labels))
         if found:

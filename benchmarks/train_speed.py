@@ -29,8 +29,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from course_utils import devices, engine, fast_path, loop, task
-from course_utils.data import MNIST_MEAN, MNIST_STD, MNISTNotFoundError, copy_raw
+from course_utils.training import devices, engine, fast_path, loop, mnist, optimizers, task
+from course_utils.training.mnist import MNIST_MEAN, MNIST_STD, MNISTNotFoundError, copy_raw
 
 RESULTS = Path(__file__).with_name("results.csv")
 LOG_INTERVAL = 10  # pytorch/examples' --log-interval: its only host sync (loss.item())
@@ -50,7 +50,7 @@ class ReferenceLoop:
     name = "reference (pytorch/examples)"
 
     def __init__(self, raw_root: Path, device: torch.device, batch_size: int,
-                 spec: task.OptimizerSpec, start: dict):
+                 spec: optimizers.OptimizerSpec, start: dict):
         from torchvision import datasets, transforms
 
         transform = transforms.Compose([transforms.ToTensor(),
@@ -88,11 +88,11 @@ class ReferenceLoop:
 
 
 class EngineLoop:
-    """course_utils' ``train_epoch`` with one :class:`~course_utils.fast_path.FastPath`, on the
-    data set held on the device (each round: one epoch over ``steps`` batches of it)."""
+    """course_utils' ``train_epoch`` with one :class:`~course_utils.training.fast_path.FastPath`,
+    on the data set held on the device (each round: one epoch over ``steps`` batches of it)."""
 
-    def __init__(self, name: str, fast: fast_path.FastPath, data: loop.Dataset,
-                 batch_size: int, spec: task.OptimizerSpec, start: dict, seed: int):
+    def __init__(self, name: str, fast: fast_path.FastPath, data: mnist.Dataset,
+                 batch_size: int, spec: optimizers.OptimizerSpec, start: dict, seed: int):
         self.name = f"engine {name}"
         self.fast, self.data, self.batch_size = fast, data, batch_size
         self.model = task.build_model().to(data.images.device)
@@ -199,7 +199,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None,
                         help="instead of --steps: about this many seconds per reference round")
     parser.add_argument("--rounds", type=int, default=None, help="default 5; quick 2")
-    parser.add_argument("--optimizer", default="adadelta", choices=sorted(task.OPTIMIZERS),
+    parser.add_argument("--optimizer", default="adadelta", choices=sorted(optimizers.OPTIMIZERS),
                         help="default adadelta (lr 1.0), pytorch/examples' choice")
     parser.add_argument("--variants", default="plain,fast",
                         help="engine variants, comma-separated: " + ", ".join(known))
@@ -327,7 +327,7 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    spec = task.OPTIMIZERS[args.optimizer]
+    spec = optimizers.OPTIMIZERS[args.optimizer]
     start = engine.initial_state(args.seed)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     variants = engine_variants(device)
@@ -337,7 +337,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="mnist-bench-") as tmp:
         try:
             copy_raw(tmp)  # the verified raw files, where torchvision.datasets.MNIST reads them
-            data, _ = loop.load_datasets(device, test_size=0)
+            data, _ = mnist.load_datasets(device, test_size=0)
         except MNISTNotFoundError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -59,14 +59,13 @@ def output_folder(text: str) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from course_utils.fast_path import NAMED
-    from course_utils.task import (
+    from course_utils.training.fast_path import NAMED
+    from course_utils.training.optimizers import OPTIMIZERS, TASK_OPTIMIZERS
+    from course_utils.training.task import (
         DEFAULT_BATCH_SIZE,
         DEFAULT_SEED,
-        OPTIMIZERS,
         QUICK_TEST,
         QUICK_TRAIN,
-        TASK_OPTIMIZERS,
     )
 
     parser = argparse.ArgumentParser(
@@ -107,22 +106,23 @@ def write_plots(histories: dict[str, dict], test_images, test_labels, out: Path)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_utils import plots
+    from course_utils.display import training_plots
 
     written = []
 
     def save(fig, name):
-        plots.save_figure(fig, out / name)
+        training_plots.save_figure(fig, out / name)
         plt.close(fig)
         written.append(out / name)
 
-    save(plots.plot_loss_curves(histories), "loss_curves.png")
-    save(plots.plot_accuracy(histories), "accuracy.png")
+    save(training_plots.plot_loss_curves(histories), "loss_curves.png")
+    save(training_plots.plot_accuracy(histories), "accuracy.png")
     for name, h in histories.items():
-        save(plots.plot_confusion_matrix(h["confusion"], f"{h['label']}: confusion matrix"),
+        save(training_plots.plot_confusion_matrix(h["confusion"],
+                                                  f"{h['label']}: confusion matrix"),
              f"confusion_{name}.png")
         wrong = h["misclassified"]["index"]
-        save(plots.plot_misclassified(test_images[wrong], test_labels[wrong],
+        save(training_plots.plot_misclassified(test_images[wrong], test_labels[wrong],
                                       h["misclassified"]["predicted"],
                                       title=f"{h['label']}: misclassified"),
              f"misclassified_{name}.png")
@@ -143,13 +143,13 @@ def _what_was_kept(progress: dict) -> str:
     out, optimizers, epochs = (progress.get(k) for k in ("out", "optimizers", "epochs"))
     if out is None or "started" not in progress:
         return "before training started; nothing was written"
-    from course_utils import engine
+    from course_utils.training import results
 
     done = {}
     for name in optimizers:
-        path = engine.history_path(out, name)
+        path = results.history_path(out, name)
         if path.is_file() and path.stat().st_mtime >= progress["started"]:
-            done[name] = engine.load_history(path)["epochs_done"]
+            done[name] = results.load_history(path)["epochs_done"]
     if not done:
         return f"before any epoch finished; nothing new was saved in {out}/"
     kept = ", ".join(f"{name} {n}/{epochs} epochs" for name, n in done.items())
@@ -172,11 +172,12 @@ def _check_batch_size(parser, batch_size: int, train_size: int, device, engine) 
 def _run(argv: list[str] | None, progress: dict) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from course_utils import data, devices, engine, fast_path, loop, plots, task
+    from course_utils.display import training_plots
+    from course_utils.training import devices, engine, fast_path, loop, mnist, results, task
 
     try:
         out = output_folder(args.out) if args.out is not None else \
-            output_folder(str(engine.default_results_dir(quick=args.quick)))
+            output_folder(str(results.default_results_dir(quick=args.quick)))
     except ValueError as err:
         parser.error(str(err))
     try:
@@ -186,7 +187,7 @@ def _run(argv: list[str] | None, progress: dict) -> int:
     if args.fast_path in fast_path.CUDA_ONLY and device.type != "cuda":
         parser.error(f"--fast-path {args.fast_path} needs a CUDA GPU; this run is on {device}")
     sizes = (task.QUICK_TRAIN, task.QUICK_TEST) if args.quick else (None, None)
-    _check_batch_size(parser, args.batch_size, sizes[0] or data.TRAIN_IMAGES, device, engine)
+    _check_batch_size(parser, args.batch_size, sizes[0] or mnist.TRAIN_IMAGES, device, engine)
     epochs = args.epochs or (1 if args.quick else 10)
     if args.quick and args.epochs:
         print(f"--quick with --epochs {args.epochs}: {args.epochs} epoch(s) on the quick subset")
@@ -196,8 +197,8 @@ def _run(argv: list[str] | None, progress: dict) -> int:
         print(hint)
 
     try:
-        train_data, test_data = loop.load_datasets(device, *sizes)
-    except data.MNISTNotFoundError as err:
+        train_data, test_data = mnist.load_datasets(device, *sizes)
+    except mnist.MNISTNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"{len(train_data):,} training / {len(test_data):,} test images, {epochs} epoch(s), "
@@ -214,7 +215,7 @@ def _run(argv: list[str] | None, progress: dict) -> int:
         return 1
     total = time.perf_counter() - started
 
-    table = plots.results_table(histories)
+    table = training_plots.results_table(histories)
     (out / "results.txt").write_text(table + f"\n\ntotal wall time: {total:.0f} s\n")
     images = test_data.images.cpu().numpy()[:, 0]
     write_plots(histories, images, test_data.labels.cpu().numpy(), out)
@@ -225,3 +226,8 @@ def _run(argv: list[str] | None, progress: dict) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = [
+    "build_parser", "main", "output_folder", "write_plots",
+]

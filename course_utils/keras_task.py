@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from course_utils import task
+from course_utils.training import mnist, optimizers, results, task
 
 INSTALL_HINT = ("Keras 3 is not installed: pip install keras (or pip install -e \".[keras]\" in "
                 "a checkout); the torch backend needs nothing else")
@@ -161,7 +161,7 @@ def channels_last(images) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(images, dtype=np.float32).transpose(0, 2, 3, 1))
 
 
-def one_hot(labels, classes: int = task.CLASSES) -> np.ndarray:
+def one_hot(labels, classes: int = mnist.CLASSES) -> np.ndarray:
     """Integer labels -> one-hot rows, the form ``categorical_crossentropy`` (the slide's loss)
     expects; ``sparse_categorical_crossentropy`` takes the integers themselves."""
     if hasattr(labels, "detach"):
@@ -182,7 +182,7 @@ def _float32(value) -> float:
 
 def keras_defaults(name: str) -> dict:
     """The defaults of Keras optimizer ``name`` ("Adam", "Adadelta", "SGD") read from the
-    installed Keras, in the names of ``task.KERAS_DEFAULTS`` (lr, betas, rho, eps)."""
+    installed Keras, in the names of ``optimizers.KERAS_DEFAULTS`` (lr, betas, rho, eps)."""
     keras = import_keras()
     optimizer = getattr(keras.optimizers, name)()
     settings = {"lr": _float32(optimizer.learning_rate)}
@@ -196,10 +196,10 @@ def keras_defaults(name: str) -> dict:
 
 
 def our_settings_in_keras(name: str) -> dict:
-    """Our optimizer ``name`` (``task.OPTIMIZERS``: its settings, the rest PyTorch's defaults)
+    """Our optimizer ``name`` (``optimizers.OPTIMIZERS``: its settings, the rest PyTorch's defaults)
     as Keras arguments: Adadelta becomes ``learning_rate=1.0, rho=0.9, epsilon=1e-6``."""
-    spec = task.OPTIMIZERS[name]
-    settings = {**task.torch_defaults(spec.factory), **spec.kwargs}
+    spec = optimizers.OPTIMIZERS[name]
+    settings = {**optimizers.torch_defaults(spec.factory), **spec.kwargs}
     arguments = {}
     for key, value in settings.items():
         if key == "betas":
@@ -212,14 +212,14 @@ def our_settings_in_keras(name: str) -> dict:
 def keras_optimizer(name: str):
     """A Keras optimizer with our settings for ``name`` (the same as the PyTorch runs')."""
     keras = import_keras()
-    return getattr(keras.optimizers, task.OPTIMIZERS[name].factory.__name__)(
+    return getattr(keras.optimizers, optimizers.OPTIMIZERS[name].factory.__name__)(
         **our_settings_in_keras(name))
 
 
 def _progress_callback(keras, history: dict, total: int, label: str, progress: bool):
     """A Keras callback that fills ``history`` as ``engine.train`` does (per-step loss, epoch
     times) and drives one progress bar per optimizer (off under CI, like the engine's)."""
-    from course_utils.engine import progress_bar
+    from course_utils.training.engine import progress_bar
 
     class Progress(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -227,29 +227,28 @@ def _progress_callback(keras, history: dict, total: int, label: str, progress: b
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started, self.seconds, self.previous_mean = time.perf_counter(), None, 0.0
+            self.step_losses = []
 
         def on_train_batch_end(self, batch, logs=None):
             # Keras reports the running mean of the epoch's losses; the step's own loss is
             # what the mean moved by (the same per-step curve as the PyTorch history).
             mean = float(logs["loss"])
-            history["step_loss"].append((batch + 1) * mean - batch * self.previous_mean)
+            self.step_losses.append((batch + 1) * mean - batch * self.previous_mean)
             self.previous_mean = mean
             self.bar.update(1)
             if batch % 100 == 0:
-                self.bar.set_postfix(epoch=len(history["train_loss"]) + 1, loss=f"{mean:.4f}")
+                self.bar.set_postfix(epoch=history["epochs_done"] + 1, loss=f"{mean:.4f}")
 
         def on_test_begin(self, logs=None):  # the epoch's training ends where its test begins
             if self.seconds is None and hasattr(self, "started"):
                 self.seconds = time.perf_counter() - self.started
 
         def on_epoch_end(self, epoch, logs=None):
-            history["train_loss"].append(float(logs["loss"]))
-            history["train_accuracy"].append(float(logs["accuracy"]))
-            history["test_loss"].append(float(logs["val_loss"]))
-            history["test_accuracy"].append(float(logs["val_accuracy"]))
-            history["epoch_time_s"].append(self.seconds or time.perf_counter() - self.started)
-            history["epochs_done"] = epoch + 1
-            history["wall_time_s"] = sum(history["epoch_time_s"])
+            results.record_epoch(
+                history, step_losses=self.step_losses, train_loss=float(logs["loss"]),
+                test_loss=float(logs["val_loss"]), test_accuracy=float(logs["val_accuracy"]),
+                seconds=self.seconds or time.perf_counter() - self.started,
+                train_accuracy=float(logs["accuracy"]))
 
         def on_train_end(self, logs=None):
             self.bar.close()
@@ -257,14 +256,14 @@ def _progress_callback(keras, history: dict, total: int, label: str, progress: b
     return Progress()
 
 
-def fit_optimizers(train_data, test_data, start_model, names=task.TASK_OPTIMIZERS, *,
+def fit_optimizers(train_data, test_data, start_model, names=optimizers.TASK_OPTIMIZERS, *,
                    epochs: int = 10, batch_size: int = task.DEFAULT_BATCH_SIZE,
                    seed: int = task.DEFAULT_SEED, progress: bool = True) -> dict[str, dict]:
     """The task in Keras: ``model.fit`` with each optimizer, every run starting from the weights
     of the PyTorch module ``start_model`` (copied), with one-hot labels and
     ``categorical_crossentropy``; histories in ``engine.train``'s format, keyed by name.
 
-    ``train_data``/``test_data`` are ``loop.Dataset``s (normalised MNIST, as notebook 05 uses).
+    ``train_data``/``test_data`` are ``mnist.Dataset``s (normalised MNIST, as notebook 05 uses).
     Keras shuffles and draws dropout masks from ``seed``: the data order and masks are Keras'
     own, not the PyTorch run's."""
     keras = import_keras()
@@ -278,18 +277,15 @@ def fit_optimizers(train_data, test_data, start_model, names=task.TASK_OPTIMIZER
         copy_torch_weights(start_model, model)
         model.compile(optimizer=keras_optimizer(name), loss="categorical_crossentropy",
                       metrics=["accuracy"])
-        label = f"Keras {task.OPTIMIZERS[name].label}"
-        history = {"optimizer": name, "label": label, "settings": our_settings_in_keras(name),
-                   "backend": keras.backend.backend(), "keras": keras.__version__,
-                   "batch_size": batch_size, "seed": seed, "epochs_planned": epochs,
-                   "train_size": len(x), "test_size": len(validation[0]),
-                   "steps_per_epoch": steps, "epochs_done": 0, "step_loss": [],
-                   "train_loss": [], "train_accuracy": [], "test_loss": [],
-                   "test_accuracy": [], "epoch_time_s": [], "wall_time_s": 0.0}
+        label = f"Keras {optimizers.OPTIMIZERS[name].label}"
+        history = results.new_history(
+            name, label, our_settings_in_keras(name), batch_size=batch_size, seed=seed,
+            epochs=epochs, train_size=len(x), test_size=len(validation[0]),
+            steps_per_epoch=steps, backend=keras.backend.backend(), keras=keras.__version__)
         callback = _progress_callback(keras, history, epochs * steps, label, progress)
         model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=validation,
                   shuffle=True, verbose=0, callbacks=[callback])
-        history["images_per_s"] = history["epochs_done"] * len(x) / history["wall_time_s"]
+        history["completed"] = history["epochs_done"] == epochs
         histories[name] = history
     return histories
 
@@ -310,7 +306,7 @@ def plot_keras_vs_torch(keras_histories: dict[str, dict], torch_histories: dict[
             epochs = np.arange(1, len(h["train_loss"]) + 1)
             ax.plot(epochs, h["train_loss"], "o-", color=color, label=f"{framework} train")
             ax.plot(epochs, h["test_loss"], "s--", color=color, label=f"{framework} test")
-        ax.set(title=task.OPTIMIZERS[name].label, xlabel="epoch", yscale="log")
+        ax.set(title=optimizers.OPTIMIZERS[name].label, xlabel="epoch", yscale="log")
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("cross-entropy loss")
     axes[0][0].legend(fontsize="small")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_utils.data import MNISTNotFoundError, find_mnist
+from course_utils.training.mnist import MNISTNotFoundError, find_mnist
 
 
 def have_mnist() -> bool:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_utils.architectures import Network, layer_table, to_torch
+from course_utils.architectures.network import Network, layer_table, to_torch
 
 
 def torch_shape(t: torch.Tensor) -> tuple[int, ...]:

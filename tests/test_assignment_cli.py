@@ -6,7 +6,8 @@ import sys
 import pytest
 import torch
 
-from course_utils import assignment, engine, task
+from course_utils import assignment
+from course_utils.training import engine, mnist, results, task
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -41,8 +42,8 @@ def test_quick_run_writes_history_weights_and_plots_for_all_three(tmp_path, monk
                                                                   capsys):
     monkeypatch.setattr(task, "QUICK_TRAIN", 256)
     monkeypatch.setattr(task, "QUICK_TEST", 128)
-    real_results_dir = engine.default_results_dir
-    monkeypatch.setattr(engine, "default_results_dir",
+    real_results_dir = results.default_results_dir
+    monkeypatch.setattr(results, "default_results_dir",
                         lambda quick=False: tmp_path / real_results_dir(quick).relative_to(
                             real_results_dir().parent))
     code = assignment.main(["--quick", "--batch-size", "64", "--device", "cpu"])
@@ -50,7 +51,7 @@ def test_quick_run_writes_history_weights_and_plots_for_all_three(tmp_path, monk
     out = tmp_path / "results" / "quick"  # a smoke test never overwrites results/ itself
     assert not (tmp_path / "results" / "history_adam.json").exists()
     for name in ("adam", "adadelta", "sgd"):
-        history = engine.load_history(out / f"history_{name}.json")
+        history = results.load_history(out / f"history_{name}.json")
         assert history["completed"] and history["epochs_done"] == 1
         assert history["train_size"] == 256 and history["batch_size"] == 64
         assert history["model"] == "build_model" and history["parameters"] == 1_191_338
@@ -59,8 +60,8 @@ def test_quick_run_writes_history_weights_and_plots_for_all_three(tmp_path, monk
         engine.load_weights(out / f"weights_{name}.pt")
     assert (out / "loss_curves.png").stat().st_size > 0
     assert (out / "accuracy.png").stat().st_size > 0
-    results = (out / "results.txt").read_text()
-    assert all(label in results for label in ("Adam (lr 1e-3)", "Adadelta (lr 1.0)",
+    summary = (out / "results.txt").read_text()
+    assert all(label in summary for label in ("Adam (lr 1e-3)", "Adadelta (lr 1.0)",
                                               "SGD (lr 0.01)"))
     assert "device: cpu" in capsys.readouterr().out
 
@@ -89,12 +90,11 @@ def test_a_rerun_with_the_same_settings_reuses_the_finished_optimizers(tmp_path,
 
 @pytest.fixture
 def nothing_may_start(monkeypatch):
-    from course_utils import loop
 
     def refuse(*args, **kwargs):
         raise AssertionError("data loading or training started")
 
-    monkeypatch.setattr(loop, "load_datasets", refuse)
+    monkeypatch.setattr(mnist, "load_datasets", refuse)
     monkeypatch.setattr(engine, "train_all", refuse)
 
 
@@ -133,8 +133,8 @@ def test_a_missing_output_folder_is_created_up_front(tmp_path, monkeypatch, noth
 def test_the_memory_estimate_follows_the_model():
     per_image = engine.training_bytes_per_image()
     # at least the lecture's forward activations of one image (float32), counted by the table
-    from course_utils.architectures import layer_table
-    from course_utils.networks import assignment_cnn
+    from course_utils.architectures.network import layer_table
+    from course_utils.architectures.networks import assignment_cnn
 
     assert per_image >= 2 * layer_table(assignment_cnn()).bytes
     tiny = engine.training_bytes_per_image(lambda: torch.nn.Sequential(torch.nn.Flatten()))
@@ -186,4 +186,4 @@ def test_quick_with_epochs_says_which_wins(tmp_path, monkeypatch, capsys):
     assert assignment.main(["--quick", "--epochs", "2", "--device", "cpu", "--batch-size", "64",
                             "--out", str(tmp_path), "--optimizers", "sgd"]) == 0
     assert "--quick with --epochs 2: 2 epoch(s) on the quick subset" in capsys.readouterr().out
-    assert engine.load_history(tmp_path / "history_sgd.json")["epochs_done"] == 2
+    assert results.load_history(tmp_path / "history_sgd.json")["epochs_done"] == 2

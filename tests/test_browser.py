@@ -119,7 +119,7 @@ def test_a_widget_shown_as_text_is_caught(browser, tmp_path):
     """The check above can fail: without the widget front end, every widget is text."""
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider(3)"),
-        nbformat.v4.new_code_cell("from course_utils.widgets import conv_explorer, quiz\n"
+        nbformat.v4.new_code_cell("from course_utils.display.widgets import conv_explorer, quiz\n"
                                   "conv_explorer()"),
         nbformat.v4.new_code_cell('quiz("1 + 1?", 2)'),
     ])
@@ -144,7 +144,7 @@ def test_a_widget_shown_as_text_is_caught(browser, tmp_path):
 QUIZ_ANSWERS = r"""
 import json
 import ipywidgets
-from course_utils.widgets import Quiz
+from course_utils.display.widgets import Quiz
 registry = getattr(ipywidgets.widgets.widget, "_instances", None) or ipywidgets.Widget.widgets
 quizzes = [w for w in list(registry.values()) if isinstance(w, Quiz)]
 def spelled(answer):
@@ -160,7 +160,7 @@ print(json.dumps([spelled(q.answer) for q in quizzes]))
 @pytest.mark.parametrize("notebook", [nb for nb in NOTEBOOKS if _uses(nb, "quiz(")],
                          ids=lambda nb: nb.name)
 def test_quizzes_answer_wrong_then_right(opened, shot, notebook):
-    from course_utils.widgets import CORRECT, NOT_QUITE
+    from course_utils.display.widgets import CORRECT, NOT_QUITE
 
     tab = opened(notebook.name)
     shot.append(tab)

@@ -19,7 +19,7 @@ from browser.lab import UI_TIMEOUT_MS, JupyterLab, chromium
 from browser.notebook import LabNotebook, widget_problems
 from test_browser import SHOTS, _requirements_or_skip
 
-from course_utils.drawing import BLANK
+from course_utils.byhand.canvas_to_mnist import BLANK
 
 NETWORKS = 3
 RUN_TIMEOUT_S = 300
@@ -28,8 +28,8 @@ SETUP = """\
 import torch
 from torch import nn
 
-from course_utils.digit_canvas import draw_digit
-from course_utils.task import build_model
+from course_utils.display.digit_canvas import draw_digit
+from course_utils.training.task import build_model
 
 torch.manual_seed(0)
 linear = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))

@@ -4,8 +4,9 @@ message that names the failing case; an open exercise and a crash are one line t
 import numpy as np
 import pytest
 
-from course_utils import checks, geometry, ops
-from course_utils import checks_byhand as byhand
+from course_utils.byhand import geometry, ops
+from course_utils.checks import byhand as byhand
+from course_utils.checks import verdict as checks
 
 
 def loop_conv(x, w, stride=1, padding=0):
@@ -202,24 +203,3 @@ def test_the_references_pass_their_own_checks():
 def test_short_keeps_a_verdict_on_one_line():
     text = checks.short(np.arange(400.0).reshape(20, 20))
     assert "\n" not in text and len(text) <= 70 and text.endswith("...")
-
-
-def test_the_checks_need_no_torch():
-    import subprocess
-    import sys
-
-    code = ("import sys, course_utils.checks, course_utils.checks_byhand; "
-            "assert 'torch' not in sys.modules")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-
-
-@pytest.mark.parametrize("module", ["geometry", "kernels", "plots_learned", "drawing"])
-def test_notebook_06s_by_hand_modules_need_no_torch(module):
-    """The by-hand layer stays NumPy + matplotlib: torch only where the notebooks cross-check."""
-    import subprocess
-    import sys
-
-    code = f"import sys, course_utils.{module}; assert 'torch' not in sys.modules"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr

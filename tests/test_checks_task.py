@@ -1,4 +1,4 @@
-"""course_utils.checks_task: notebook 05's exercises accept the slide's network and one plain
+"""course_utils.checks.task: notebook 05's exercises accept the slide's network and one plain
 step, and name each usual mistake."""
 
 import pytest
@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils import checks_task, loop, task
+from course_utils.checks import task as checks_task
+from course_utils.training import loop, optimizers, task
 
 
 def slide_network(pad=(0, 1, 0, 1), act1=nn.ReLU, act2=nn.ReLU, dense_act=nn.Tanh,
@@ -109,7 +110,7 @@ def test_wrong_training_steps_are_named(wrong, named):
 def test_the_requirements_pass_on_the_solution_and_name_what_is_missing(tmp_path):
     figure = tmp_path / "loss_curves.png"
     figure.write_bytes(b"png")
-    full = {n: {"epochs_done": 10} for n in task.TASK_OPTIMIZERS}
+    full = {n: {"epochs_done": 10} for n in optimizers.TASK_OPTIMIZERS}
     lines = [v.line for v in checks_task.requirements(full, slide_network, loop.train_step,
                                                        figure)]
     assert len(lines) == 5 and all(line.startswith("✓") for line in lines)

@@ -23,7 +23,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted((ROOT / "course_utils").glob("*.py"))
+SOURCES = sorted((ROOT / "course_utils").rglob("*.py"))  # every subpackage
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 UNSUPPORTED_NAMES = {
@@ -97,9 +97,9 @@ def scan_notebook(path: Path) -> list[Finding]:
     return findings
 
 
-@pytest.mark.parametrize("module", SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize("module", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_course_utils_uses_only_widget_features_colab_supports(module):
-    found = scan_python(module.read_text(encoding="utf-8"), f"course_utils/{module.name}")
+    found = scan_python(module.read_text(encoding="utf-8"), str(module.relative_to(ROOT)))
     assert not found, "\n".join(map(str, found))
 
 

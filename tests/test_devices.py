@@ -1,10 +1,10 @@
-"""course_utils.devices: CUDA, then MPS, then CPU; a missing device is one clear error."""
+"""course_utils.training.devices: CUDA, then MPS, then CPU; a missing device is one clear error."""
 
 
 import pytest
 import torch
 
-from course_utils import devices
+from course_utils.training import devices
 
 CPU = torch.device("cpu")
 

@@ -1,4 +1,4 @@
-"""course_utils.digit_canvas: the "Draw a digit" widget, driven from Python (no browser).
+"""course_utils.display.digit_canvas: the "Draw a digit" widget, driven from Python (no browser).
 
 The browser sends the drawing as `pixels` (GRID x GRID ink values, 0-255); setting that trait
 here runs exactly what a stroke in the browser runs. tests/test_browser_canvas.py draws with
@@ -16,9 +16,9 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import digit_canvas
-from course_utils.data import MNIST_MEAN, MNIST_STD
-from course_utils.digit_canvas import (
+from course_utils.byhand.canvas_to_mnist import BLANK, to_mnist
+from course_utils.display import digit_canvas
+from course_utils.display.digit_canvas import (
     GRID,
     LIVE,
     NO_ANYWIDGET,
@@ -27,8 +27,8 @@ from course_utils.digit_canvas import (
     pixels_to_canvas,
     read_digit,
 )
-from course_utils.drawing import BLANK, to_mnist
-from course_utils.task import build_model
+from course_utils.training.mnist import MNIST_MEAN, MNIST_STD
+from course_utils.training.task import build_model
 
 STATIC_LIMIT = 110  # ipywidgets cuts a widget's saved text/plain here
 
@@ -184,7 +184,7 @@ def test_draw_digit_needs_a_network():
 
 
 def test_the_canvas_takes_mouse_touch_and_pen_alike():
-    esm = digit_canvas._ESM
+    esm = digit_canvas.ESM_PATH.read_text(encoding="utf-8")
     for event in ("pointerdown", "pointermove", "pointerup", "pointercancel"):
         assert f'"{event}"' in esm, event
     assert "touch-action:none" in esm  # a finger draws instead of scrolling the page
@@ -193,7 +193,7 @@ def test_the_canvas_takes_mouse_touch_and_pen_alike():
 
 def test_importing_the_widget_module_without_anywidget_works():
     code = ("import sys; sys.modules['anywidget'] = None; "
-            "from course_utils.digit_canvas import draw_digit, TextOnly; import torch; "
+            "from course_utils.display.digit_canvas import draw_digit, TextOnly; import torch; "
             "shown = draw_digit({'m': torch.nn.Flatten()}); "
             "assert isinstance(shown, TextOnly), shown; print(repr(shown))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -207,6 +207,6 @@ def test_the_canvas_script_parses_as_a_module(tmp_path):
     if node is None:
         pytest.skip("node not installed (the browser test covers the script too)")
     script = tmp_path / "canvas.mjs"
-    script.write_text(digit_canvas._ESM, encoding="utf-8")
+    script.write_text(digit_canvas.ESM_PATH.read_text(encoding="utf-8"), encoding="utf-8")
     done = subprocess.run([node, "--check", str(script)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -1,18 +1,17 @@
-"""course_utils.drawing.to_mnist makes a drawing into a digit as MNIST's digits were made.
+"""course_utils.byhand.canvas_to_mnist.to_mnist makes a drawing into a digit as MNIST's digits were
+made.
 
 What MNIST's digits look like is measured here on the real data, not assumed: the longer side of
 the ink's bounding box is 20 pixels and the centre of mass lies within half a pixel of pixel
 (14, 14).
 """
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from _mnist import needs_mnist
 
-from course_utils.drawing import (
+from course_utils.byhand.canvas_to_mnist import (
     BLANK,
     BOX,
     CENTRE,
@@ -44,7 +43,7 @@ def stroke(canvas: np.ndarray, points, width: float) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def mnist_test_images():
-    from course_utils.data import load_mnist
+    from course_utils.training.mnist import load_mnist
 
     return load_mnist(train=False)[0].numpy().astype(np.float64) / 255.0
 
@@ -162,9 +161,3 @@ def test_blank_says_to_draw_a_digit():
 def test_a_canvas_must_be_2d():
     with pytest.raises(ValueError, match="2-D"):
         to_mnist(np.zeros((28, 28, 3)))
-
-
-def test_drawing_needs_no_torch():
-    code = "import sys, course_utils.drawing; assert 'torch' not in sys.modules"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr

@@ -1,4 +1,4 @@
-"""course_utils.engine: training any model per optimizer from one set of weights, histories
+"""course_utils.training.engine: training any model per optimizer from one set of weights, histories
 that survive interruptions, weights, reuse of finished runs; on small subsets."""
 
 import math
@@ -9,16 +9,16 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import engine, loop, task
-from course_utils.loop import Dataset
-from course_utils.task import OptimizerSpec
+from course_utils.training import engine, loop, mnist, optimizers, results, task
+from course_utils.training.mnist import Dataset
+from course_utils.training.optimizers import OptimizerSpec
 
 CPU = torch.device("cpu")
 
 
 @pytest.fixture(scope="module")
 def mnist_small():
-    return loop.load_datasets(CPU, train_size=512, test_size=256)
+    return mnist.load_datasets(CPU, train_size=512, test_size=256)
 
 
 def small_train(name, data, **kwargs):
@@ -56,9 +56,9 @@ def test_train_all_starts_every_optimizer_from_identical_weights(mnist_small, mo
 
     monkeypatch.setattr(engine, "train", recording_train)
     train_data, test_data = mnist_small
-    engine.train_all(task.TASK_OPTIMIZERS, train_data.subset(64), test_data.subset(64),
+    engine.train_all(optimizers.TASK_OPTIMIZERS, train_data.subset(64), test_data.subset(64),
                        epochs=1, batch_size=64, seed=2, progress=False)
-    assert list(starts) == list(task.TASK_OPTIMIZERS)
+    assert list(starts) == list(optimizers.TASK_OPTIMIZERS)
     expected = engine.initial_state(seed=2)
     for state in starts.values():
         assert all(torch.equal(state[k], expected[k]) for k in expected)
@@ -81,7 +81,7 @@ def test_history_of_finished_epochs_survives_an_interruption(mnist_small, tmp_pa
     with pytest.raises(KeyboardInterrupt):
         small_train("sgd", mnist_small, epochs=3, out_dir=tmp_path,
                     on_epoch_end=interrupt_after_first_epoch)
-    saved = engine.load_history(engine.history_path(tmp_path, "sgd"))
+    saved = results.load_history(results.history_path(tmp_path, "sgd"))
     assert saved["epochs_done"] == 1 and not saved["completed"]
     assert len(saved["train_loss"]) == len(saved["test_accuracy"]) == 1
     assert len(saved["step_loss"]) == saved["steps_per_epoch"]
@@ -97,15 +97,15 @@ def test_non_finite_loss_stops_with_optimizer_epoch_and_step(mnist_small):
 
 def test_weights_round_trip_with_weights_only(mnist_small, tmp_path):
     model, history = small_train("sgd", mnist_small, epochs=1, out_dir=tmp_path)
-    loaded = engine.load_weights(engine.weights_path(tmp_path, "sgd"))
-    state = torch.load(engine.weights_path(tmp_path, "sgd"), weights_only=True)
+    loaded = engine.load_weights(results.weights_path(tmp_path, "sgd"))
+    state = torch.load(results.weights_path(tmp_path, "sgd"), weights_only=True)
     assert set(state) == set(model.state_dict())
     _, test_data = mnist_small
     loss, accuracy, _ = loop.evaluate(loaded, test_data)
     # the engine evaluates in its fast layout (channels_last on CPU): equal up to float noise
     assert loss == pytest.approx(history["test_loss"][-1], rel=1e-5)
     assert accuracy == history["test_accuracy"][-1]
-    saved = engine.load_history(engine.history_path(tmp_path, "sgd"))
+    saved = results.load_history(results.history_path(tmp_path, "sgd"))
     assert saved["completed"] and sum(map(sum, saved["confusion"])) == len(test_data)
 
 
@@ -128,7 +128,7 @@ def test_rejects_epochs_below_one(mnist_small):
 
 
 def test_results_dir_is_the_checkouts_and_quick_runs_go_elsewhere():
-    full, quick = engine.default_results_dir(), engine.default_results_dir(quick=True)
+    full, quick = results.default_results_dir(), results.default_results_dir(quick=True)
     assert full.name == "results" and (full.parent / "pyproject.toml").is_file()
     assert quick == full / "quick"
 
@@ -158,7 +158,7 @@ def test_train_all_trains_a_students_own_model_from_one_set_of_weights(mnist_sma
     for name, history in histories.items():
         assert history["model"] == "TinyNet" and history["parameters"] == 4 * 26 + 5770
         assert history["test_accuracy"][-1] > 0.25, name  # chance is 0.1
-        trained = engine.load_weights(engine.weights_path(tmp_path, name), model=TinyNet)
+        trained = engine.load_weights(results.weights_path(tmp_path, name), model=TinyNet)
         assert isinstance(trained, TinyNet)
         assert not torch.equal(trained.head[1].weight, expected["head.1.weight"])
     # the same weights and dropout masks before the first update: the same first loss
@@ -207,7 +207,7 @@ def test_a_file_that_is_not_weights_is_one_clear_error(tmp_path, content):
         torch.save([1, 2, 3], path)
     else:
         path.write_bytes(content)
-    with pytest.raises(engine.WeightsFileError) as caught:
+    with pytest.raises(results.WeightsFileError) as caught:
         engine.load_weights(path)
     message = str(caught.value)
     assert message.startswith(f"{path} is not a weights file of build_model saved by")
@@ -216,8 +216,8 @@ def test_a_file_that_is_not_weights_is_one_clear_error(tmp_path, content):
 
 def test_weights_of_another_model_are_refused_in_one_line(tmp_path):
     path = tmp_path / "w.pt"
-    engine.save_weights(TinyNet(), path)
-    with pytest.raises(engine.WeightsFileError, match="RuntimeError"):
+    results.save_weights(TinyNet(), path)
+    with pytest.raises(results.WeightsFileError, match="RuntimeError"):
         engine.load_weights(path)
     assert isinstance(engine.load_weights(path, model=TinyNet), TinyNet)
 
@@ -230,7 +230,7 @@ def test_leftover_part_files_of_a_killed_run_are_cleaned_at_the_next_start(tmp_p
         path.write_bytes(b"half")
     for path in [*old, mine]:
         os.utime(path, (0, 0))
-    assert sorted(engine.remove_leftovers(tmp_path)) == sorted(old)
+    assert sorted(results.remove_leftovers(tmp_path)) == sorted(old)
     assert fresh.exists() and mine.exists() and not any(p.exists() for p in old)
 
 
@@ -238,7 +238,7 @@ def test_completed_is_written_only_after_the_weights(mnist_small, tmp_path, monk
     def disk_full(model, path):
         raise OSError("disk full")
 
-    monkeypatch.setattr(engine, "save_weights", disk_full)
+    monkeypatch.setattr(results, "save_weights", disk_full)
     with pytest.raises(OSError, match="disk full"):
         small_train("sgd", mnist_small, epochs=1, out_dir=tmp_path)
-    assert not engine.history_path(tmp_path, "sgd").exists()  # no history claims a finished run
+    assert not results.history_path(tmp_path, "sgd").exists()  # no history claims a finished run

@@ -1,4 +1,4 @@
-"""course_utils.fast_path: resolved per device, the plain path's numbers up to float noise,
+"""course_utils.training.fast_path: resolved per device, the plain path's numbers up to float noise,
 a clean fallback where it cannot compile. No timing is asserted (benchmarks/ measures speed)."""
 
 from dataclasses import replace
@@ -9,7 +9,7 @@ import torch
 from _mnist import needs_mnist
 from torch import nn
 
-from course_utils import engine, fast_path, loop, task
+from course_utils.training import engine, fast_path, loop, mnist, optimizers, task
 
 CPU = torch.device("cpu")
 
@@ -20,7 +20,7 @@ CPU = torch.device("cpu")
 
 @pytest.fixture(scope="module")
 def mnist_small():
-    return loop.load_datasets(CPU, train_size=640, test_size=500)
+    return mnist.load_datasets(CPU, train_size=640, test_size=500)
 
 
 def run(data, fast, name="adadelta", epochs=1):
@@ -133,7 +133,7 @@ def test_a_step_that_cannot_compile_runs_uncompiled_with_a_warning(monkeypatch):
     monkeypatch.setattr(torch, "compile", broken_compile)
     torch.manual_seed(0)
     model = task.build_model()
-    optimizer = task.OPTIMIZERS["sgd"].make(model.parameters())
+    optimizer = optimizers.OPTIMIZERS["sgd"].make(model.parameters())
     step = fast_path.make_train_step(model, optimizer, replace(fast_path.PLAIN,
                                                               compile_optimizer=True))
     before = model.dense2.weight.detach().clone()
@@ -165,7 +165,7 @@ def test_an_error_after_a_successful_compile_is_not_hidden(monkeypatch):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="the CUDA-graph path needs a GPU")
 def test_compiled_cuda_path_keeps_the_accuracy_of_the_plain_path():
     device = torch.device("cuda")
-    data = loop.load_datasets(device)  # the whole set: seconds on a GPU
+    data = mnist.load_datasets(device)  # the whole set: seconds on a GPU
     plain = run(data, fast_path.PLAIN, name="adam", epochs=2)
     fast = run(data, fast_path.CUDA_COMPILED, name="adam", epochs=2)
     assert fast["fast_path"] == "compile_optimizer+compile_model+cuda_graphs"

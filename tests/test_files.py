@@ -1,11 +1,12 @@
-"""course_utils.files: a write either lands whole or leaves the old file and no temporary."""
+"""course_utils.training.files: a write either lands whole or leaves the old file and no
+temporary."""
 
 import json
 import os
 
 import pytest
 
-from course_utils import files
+from course_utils.training import files
 
 
 @pytest.mark.parametrize("payload", [b"x" * 1000, lambda out: out.write(b"y" * 10)])

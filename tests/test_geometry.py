@@ -1,4 +1,4 @@
-"""course_utils.geometry against the lecture's numbers and against torch's layer shapes."""
+"""course_utils.byhand.geometry against the lecture's numbers and against torch's layer shapes."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from course_utils.geometry import (
+from course_utils.byhand.geometry import (
     GeometryError,
     conv_output_size,
     conv_params,

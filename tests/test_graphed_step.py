@@ -1,4 +1,5 @@
-"""The GPU fast path: the plain step captured as one CUDA graph (course_utils.graphed_step).
+"""The GPU fast path: the plain step captured as one CUDA graph
+(course_utils.training.graphed_step).
 
 On a CPU machine: undoing the warm-up leaves the optimizer exactly where a fresh one starts, and
 asking for a graph without a GPU is one clear error. On a GPU (the device run of
@@ -11,14 +12,15 @@ import copy
 import pytest
 import torch
 
-from course_utils import assignment, engine, fast_path, graphed_step, loop, task
+from course_utils import assignment
+from course_utils.training import engine, fast_path, graphed_step, loop, mnist, optimizers, task
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-SPECS = [task.OPTIMIZERS["adam"], task.OPTIMIZERS["adadelta"],
-         task.OPTIMIZERS["sgd"],
-         task.OptimizerSpec("sgd-momentum", torch.optim.SGD, {"lr": 0.01, "momentum": 0.9},
+SPECS = [optimizers.OPTIMIZERS["adam"], optimizers.OPTIMIZERS["adadelta"],
+         optimizers.OPTIMIZERS["sgd"],
+         optimizers.OptimizerSpec("sgd-momentum", torch.optim.SGD, {"lr": 0.01, "momentum": 0.9},
                             "test"),
-         task.OptimizerSpec("rmsprop", torch.optim.RMSprop, {"lr": 1e-3}, "test")]
+         optimizers.OptimizerSpec("rmsprop", torch.optim.RMSprop, {"lr": 1e-3}, "test")]
 
 
 def batches(n, size=16, seed=0):
@@ -64,7 +66,7 @@ def test_undoing_the_warm_up_gives_a_fresh_optimizers_steps(spec):
 
 def test_reset_keeps_the_state_tensors_themselves():
     model = no_dropout_model()
-    optimizer = task.OPTIMIZERS["adam"].make(model.parameters())
+    optimizer = optimizers.OPTIMIZERS["adam"].make(model.parameters())
     x, y = batches(1)[0]
     loop.train_step(model, optimizer, x, y)
     tensors = [v for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
@@ -76,8 +78,8 @@ def test_reset_keeps_the_state_tensors_themselves():
 
 def test_make_capturable_sets_the_option_only_where_it_exists():
     model = task.build_model()
-    adam = task.OPTIMIZERS["adam"].make(model.parameters())
-    sgd = task.OPTIMIZERS["sgd"].make(model.parameters())
+    adam = optimizers.OPTIMIZERS["adam"].make(model.parameters())
+    sgd = optimizers.OPTIMIZERS["sgd"].make(model.parameters())
     graphed_step.make_capturable(adam)
     graphed_step.make_capturable(sgd)
     assert adam.param_groups[0]["capturable"] is True
@@ -86,7 +88,7 @@ def test_make_capturable_sets_the_option_only_where_it_exists():
 
 def test_a_graph_without_a_gpu_is_one_clear_error():
     model = task.build_model()
-    optimizer = task.OPTIMIZERS["adam"].make(model.parameters())
+    optimizer = optimizers.OPTIMIZERS["adam"].make(model.parameters())
     with pytest.raises(ValueError, match="capture_graph needs a CUDA device; the model is on cpu"):
         fast_path.make_train_step(model, optimizer, fast_path.CUDA_GRAPHED)
 
@@ -125,7 +127,7 @@ def test_graphed_step_computes_the_plain_steps_numbers(spec):
 
 @needs_cuda
 def test_graphed_path_keeps_the_accuracy_of_the_plain_path():
-    train_data, test_data = loop.load_datasets(torch.device("cuda"))
+    train_data, test_data = mnist.load_datasets(torch.device("cuda"))
     start = engine.initial_state(0)
     results = {}
     for name, fast in (("plain", fast_path.PLAIN), ("graphed", fast_path.CUDA_GRAPHED)):

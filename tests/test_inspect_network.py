@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import engine, inspect_network, kernels, task
-from course_utils.engine import WeightsFileError
+from course_utils.byhand import kernels
+from course_utils.training import engine, inspect_network, results, task
+from course_utils.training.results import WeightsFileError
 
 
 class StudentNet(nn.Module):
@@ -53,14 +54,14 @@ def test_hand_kernels_and_best_matches():
 def test_a_students_weights_load_by_position(tmp_path):
     student = StudentNet()
     path = tmp_path / "weights_adam.pt"
-    engine.save_weights(student, path)
+    results.save_weights(student, path)
     model, note = inspect_network.load_in_order(path)
     assert note == "tensors matched by position"
     x = torch.randn(4, 1, 28, 28)
     torch.testing.assert_close(model(x), student.eval()(x))
-    engine.save_weights(task.build_model(), path)
+    results.save_weights(task.build_model(), path)
     assert inspect_network.load_in_order(path)[1] == ""
-    engine.save_weights(nn.Linear(3, 2), path)
+    results.save_weights(nn.Linear(3, 2), path)
     with pytest.raises(WeightsFileError, match="not the task's network"):
         inspect_network.load_in_order(path)
 

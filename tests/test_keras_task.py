@@ -13,7 +13,9 @@ import torch.nn.functional as F
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras' first import: the backend
 keras = pytest.importorskip("keras", minversion="3.0")
 
-from course_utils import geometry, keras_task, loop, task  # noqa: E402
+from course_utils import keras_task  # noqa: E402
+from course_utils.byhand import geometry  # noqa: E402
+from course_utils.training import loop, mnist, optimizers, task  # noqa: E402
 
 TOLERANCE = 1e-5  # float32 through the same arithmetic in another order
 
@@ -123,7 +125,7 @@ def test_categorical_with_one_hot_equals_sparse_with_integers_equals_pytorch():
 
 @pytest.mark.parametrize("name", ["Adam", "Adadelta", "SGD"])
 def test_the_installed_keras_defaults_are_the_ones_task_states(name):
-    assert keras_task.keras_defaults(name) == task.KERAS_DEFAULTS[name]
+    assert keras_task.keras_defaults(name) == optimizers.KERAS_DEFAULTS[name]
 
 
 def test_our_settings_in_keras_are_the_pytorch_runs_settings():
@@ -136,9 +138,9 @@ def test_our_settings_in_keras_are_the_pytorch_runs_settings():
 
 def test_fit_records_a_history_like_the_engines():
     generator = torch.Generator().manual_seed(0)
-    train = loop.Dataset(torch.randn(96, 1, 28, 28, generator=generator),
+    train = mnist.Dataset(torch.randn(96, 1, 28, 28, generator=generator),
                          torch.randint(0, 10, (96,), generator=generator))
-    test = loop.Dataset(train.images[:32], train.labels[:32])
+    test = mnist.Dataset(train.images[:32], train.labels[:32])
     histories = keras_task.fit_optimizers(train, test, task.build_model(), ["sgd"], epochs=2,
                                           batch_size=32, progress=False)
     h = histories["sgd"]

@@ -1,22 +1,35 @@
-"""course_utils.networks: every lecture network's table against real PyTorch and torchvision."""
+"""course_utils.architectures.networks: every lecture network's table against real PyTorch and
+torchvision."""
 
 import pytest
 import torch
 import torchinfo
 import torchvision
 
-from course_utils import networks as nets
-from course_utils.architectures import Network, layer_table, to_torch
+from course_utils.architectures import networks as nets
+from course_utils.architectures.network import Network, layer_table, to_torch
+
+# Every builder of course_utils.architectures.networks, by name.
+NETWORKS = {
+    "lenet5": nets.lenet5,
+    "alexnet": nets.alexnet,
+    "torchvision_alexnet": nets.torchvision_alexnet,
+    "zfnet": nets.zfnet,
+    "googlenet": nets.googlenet,
+    **{f"vgg_{c.lower()}": (lambda c=c: nets.vgg(c)) for c in nets.VGG_CONFIGS},
+    "assignment_cnn": nets.assignment_cnn,
+}
+
 
 
 def numel(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("key", sorted(nets.BUILTIN))
+@pytest.mark.parametrize("key", sorted(NETWORKS))
 def test_builtin_table_matches_torch_numel_torchinfo_and_forward_shapes(key, forward_shapes,
                                                                         children_of):
-    network = nets.BUILTIN[key]()
+    network = NETWORKS[key]()
     table = layer_table(network)
     with torch.device("meta"):  # no memory, no compute: only the shapes
         model = to_torch(network)
@@ -138,7 +151,7 @@ def test_residual_blocks_match_torch(block, d_in, forward_shapes):
 
 
 def test_vgg_config_table_is_the_slides_table():
-    from course_utils.networks import vgg_config_table
+    from course_utils.architectures.networks import vgg_config_table
 
     lines = vgg_config_table().splitlines()
     assert lines[0].split() == ["A", "A-LRN", "B", "C", "D", "E"]

@@ -23,13 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 STAMP = ROOT / "tools" / "stamp_notebooks.py"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 REPOSITORY = PYPROJECT["project"]["urls"]["Repository"].removesuffix("/").removesuffix(".git")
+RELEASE = f"v{PYPROJECT['project']['version']}"  # the tag the setup cell installs
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SETUP_COMMENT = "# Colab only: install course_utils from the repository (does nothing elsewhere)."
 COLAB_NOTE = "# Colab has all other dependencies; --no-deps leaves its Jupyter as it is."
 CORE_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls",
                        "@jupyter-widgets/output"}
 # The one third-party widget front end allowed: notebook 06's drawing canvas
-# (course_utils.digit_canvas). Colab preinstalls anywidget and loads it through its custom
+# (course_utils.display.digit_canvas). Colab preinstalls anywidget and loads it through its custom
 # widget manager, which anywidget itself enables; any other module Colab would not draw.
 ANYWIDGET_MODULE = "anywidget"
 ALLOWED_WIDGET_MODULES = CORE_WIDGET_MODULES | {ANYWIDGET_MODULE}
@@ -98,7 +99,7 @@ def test_notebook_starts_with_the_colab_setup_cell(notebook):
         "\n"
         'if "google.colab" in sys.modules:\n'
         f"    {COLAB_NOTE}\n"
-        f'    %pip install --quiet --no-deps torchinfo "course-utils @ git+{REPOSITORY}"')
+        f'    %pip install --quiet --no-deps torchinfo "course-utils @ git+{REPOSITORY}@{RELEASE}"')
 
 
 class _RecordingShell:
@@ -134,7 +135,7 @@ def test_setup_cell_installs_this_package_from_the_repository_on_colab(notebook,
     assert words[:4] == ["install", "--quiet", "--no-deps", "torchinfo"]
     requirement = Requirement(words[4].strip('"'))
     assert requirement.name == PYPROJECT["project"]["name"]
-    assert requirement.url == f"git+{REPOSITORY}"
+    assert requirement.url == f"git+{REPOSITORY}@{RELEASE}"  # pinned: main may move on
 
 
 def test_stamp_check_passes_on_the_committed_notebooks():
@@ -156,7 +157,8 @@ def test_readme_shows_a_colab_badge_per_notebook():
 
 def _copy_with_repository(tmp_path: Path, url: str) -> tuple[Path, Path]:
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text(f'[project]\nname = "x"\n[project.urls]\nRepository = "{url}"\n')
+    pyproject.write_text(f'[project]\nname = "x"\nversion = "3.1"\n[project.urls]\n'
+                         f'Repository = "{url}"\n')
     notebook = tmp_path / NOTEBOOKS[0].name
     shutil.copy(NOTEBOOKS[0], notebook)
     return pyproject, notebook
@@ -170,7 +172,7 @@ def test_stamp_follows_a_new_repository_url_and_leaves_the_rest_alone(tmp_path):
     assert stamped.returncode == 0 and "stamped" in stamped.stdout, stamped.stderr
     after = _cells(notebook)
     assert "github/someone/fork/blob/main/notebooks/" in _source(after[0])
-    assert '"course-utils @ git+https://github.com/someone/fork"' in _source(after[1])
+    assert '"course-utils @ git+https://github.com/someone/fork@v3.1"' in _source(after[1])
     assert REPOSITORY not in _source(after[0]) + _source(after[1])
     assert after[2:] == before[2:], "cells after the header must stay as they were"
     assert _source(after[0]).splitlines()[2:] == _source(before[0]).splitlines()[2:]
@@ -223,7 +225,7 @@ def test_saved_widget_state_uses_core_ipywidgets_or_anywidget_only(notebook):
 
 
 def test_widgets_module_imports_only_ipywidgets_besides_the_standard_library():
-    tree = ast.parse((ROOT / "course_utils" / "widgets.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "course_utils" / "display" / "widgets.py").read_text(encoding="utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree)
                 if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)

@@ -1,4 +1,4 @@
-"""The slide figures of course_utils.plots section 1, checked through what they draw.
+"""The slide figures of course_utils.display.plots section 1, checked through what they draw.
 
 Figures are inspected, not looked at: the texts in the grid cells, the colours and hatching of
 the patches (zero padding, window, unreached pixels), the number of frames of a filmstrip and an
@@ -6,8 +6,6 @@ animation, and the HTML player.
 """
 
 import re
-import subprocess
-import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -15,9 +13,9 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from course_utils import plots
-from course_utils.geometry import output_geometry
-from course_utils.ops import conv2d, max_pool2d
+from course_utils.byhand.geometry import output_geometry
+from course_utils.byhand.ops import conv2d, max_pool2d
+from course_utils.display import plots, training_plots
 
 IMAGE = [[2, 4, 9, 1, 4], [2, 1, 4, 4, 6], [1, 1, 2, 9, 2], [7, 3, 5, 1, 3], [2, 3, 4, 8, 5]]
 KERNEL = [[1, 2, 3], [-4, 7, 4], [2, -5, 1]]
@@ -230,12 +228,6 @@ def test_the_slides_pooling_example_drawn_matches_ops():
     assert cell_texts(fig.axes[-1]) == [f"{v:g}" for v in max_pool2d(POOL_INPUT, 2, 2).ravel()]
 
 
-def test_the_figures_need_no_torch():
-    code = "import sys, course_utils.plots; assert 'torch' not in sys.modules"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-
-
 # --- notebook 04's architecture figures: plain numbers in --------------------------------------
 
 def test_params_vs_memory_draws_each_layers_share_of_both():
@@ -296,13 +288,13 @@ def test_filmstrip_cell_size_enlarges_small_grids():
 def mnist_small():
     import torch
 
-    from course_utils import loop
+    from course_utils.training import mnist
 
-    return loop.load_datasets(torch.device("cpu"), train_size=512, test_size=256)
+    return mnist.load_datasets(torch.device("cpu"), train_size=512, test_size=256)
 
 
 def small_train(name, data, **kwargs):
-    from course_utils import engine
+    from course_utils.training import engine
 
     train_data, test_data = data
     kwargs = {"epochs": 2, "batch_size": 64, "progress": False, **kwargs}
@@ -311,10 +303,10 @@ def small_train(name, data, **kwargs):
 
 def test_smooth_is_a_trailing_moving_average():
     values = np.arange(10, dtype=float)
-    np.testing.assert_allclose(plots.smooth(values, 1), values)
-    np.testing.assert_allclose(plots.smooth(np.full(50, 2.0), 7), 2.0)
-    assert plots.smooth(values, 3)[5] == pytest.approx((3 + 4 + 5) / 3)
-    assert plots.smooth(values, 3)[1] == pytest.approx(0.5)
+    np.testing.assert_allclose(training_plots.smooth(values, 1), values)
+    np.testing.assert_allclose(training_plots.smooth(np.full(50, 2.0), 7), 2.0)
+    assert training_plots.smooth(values, 3)[5] == pytest.approx((3 + 4 + 5) / 3)
+    assert training_plots.smooth(values, 3)[1] == pytest.approx(0.5)
 
 
 def test_result_plots_and_table_from_a_history(mnist_small):
@@ -323,15 +315,15 @@ def test_result_plots_and_table_from_a_history(mnist_small):
     matplotlib.use("Agg")
     _, history = small_train("sgd", mnist_small, epochs=1)
     histories = {"sgd": history}
-    table = plots.results_table(histories)
+    table = training_plots.results_table(histories)
     assert "SGD (lr 0.01)" in table and f"{100 * history['test_accuracy'][-1]:.2f} %" in table
-    figures = [plots.plot_loss_curves(histories), plots.plot_accuracy(histories),
-               plots.plot_confusion_matrix(history["confusion"])]
+    figures = [training_plots.plot_loss_curves(histories), training_plots.plot_accuracy(histories),
+               training_plots.plot_confusion_matrix(history["confusion"])]
     _, test_data = mnist_small
     wrong = history["misclassified"]["index"]
-    figures.append(plots.plot_misclassified(test_data.images[wrong, 0].numpy(),
+    figures.append(training_plots.plot_misclassified(test_data.images[wrong, 0].numpy(),
                                             test_data.labels[wrong].numpy(),
                                             history["misclassified"]["predicted"]))
     assert len(figures[0].axes) == 2 and all(f.axes for f in figures)
     bottom = figures[0].axes[0].get_ylim()[0]  # raw single-batch lows do not squash the curves
-    assert 0 < bottom <= plots.smooth(history["step_loss"]).min()
+    assert 0 < bottom <= training_plots.smooth(history["step_loss"]).min()

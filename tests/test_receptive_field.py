@@ -8,9 +8,15 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import checks_byhand, task
-from course_utils.geometry import GeometryError, ReceptiveField, receptive_box, receptive_fields
-from course_utils.inspect_network import influence
+from course_utils.byhand.geometry import (
+    GeometryError,
+    ReceptiveField,
+    receptive_box,
+    receptive_fields,
+)
+from course_utils.checks import byhand as checks_byhand
+from course_utils.training import task
+from course_utils.training.inspect_network import influence
 
 
 def probe_network(layers) -> nn.Sequential:

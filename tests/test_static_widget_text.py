@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.widgets import STATIC_LIMIT
+from course_utils.display.widgets import STATIC_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -1,8 +1,9 @@
-"""course_utils.tables: the slides' short numbers, the VGG listing and the table's renderings."""
+"""course_utils.architectures.table: the slides' short numbers, the VGG listing and the table's
+renderings."""
 
-from course_utils.architectures import layer_table
-from course_utils.networks import assignment_cnn, vgg
-from course_utils.tables import BYTES_FP32, Row, human, human_bytes
+from course_utils.architectures.network import layer_table
+from course_utils.architectures.networks import assignment_cnn, vgg
+from course_utils.architectures.table import BYTES_FP32, Row, human, human_bytes
 
 
 def test_listing_reproduces_the_vgg_slide_lines():

@@ -1,4 +1,4 @@
-"""course_utils.task: the slide's network and the task's optimizers with their sources."""
+"""course_utils.training.task: the slide's network and the task's optimizers with their sources."""
 
 
 from collections import OrderedDict
@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils import task
-from course_utils.geometry import conv_params, padding_pair
+from course_utils.byhand.geometry import conv_params, padding_pair
+from course_utils.training import optimizers, task
 
 CPU = torch.device("cpu")
 
@@ -57,7 +57,7 @@ def test_dropout_rates_are_the_fraction_dropped():
 
 
 def test_optimizer_settings_follow_their_sources():
-    specs = task.OPTIMIZERS
+    specs = optimizers.OPTIMIZERS
     assert specs["adam"].lr == 1e-3 and specs["sgd"].lr == 0.01 and specs["adadelta"].lr == 1.0
     assert specs["adadelta-keras"].lr == 1e-3
     assert isinstance(specs["sgd"].make(task.build_model().parameters()), torch.optim.SGD)

@@ -1,9 +1,10 @@
-"""course_utils.torch_blocks: the inception concat and the residual block as PyTorch modules."""
+"""course_utils.architectures.torch_blocks: the inception concat and the residual block as PyTorch
+modules."""
 
 import torch
 from torch import nn
 
-from course_utils.torch_blocks import ConcatBlock, ResidualBlock
+from course_utils.architectures.torch_blocks import ConcatBlock, ResidualBlock
 
 
 def test_concat_block_stacks_its_branches_along_channels():
@@ -26,7 +27,10 @@ def test_residual_block_adds_the_shortcut_before_the_activation():
 
 
 def test_the_gradient_reaching_layer_one_vanishes_without_the_shortcut():
-    from course_utils.torch_blocks import first_layer_gradient, gradient_by_depth
+    from course_utils.architectures.gradient_by_depth import (
+        first_layer_gradient,
+        gradient_by_depth,
+    )
 
     grads = gradient_by_depth([1, 10, 30])
     assert grads["plain"][0] > grads["plain"][1] > grads["plain"][2] * 1e3  # shrinks with depth
@@ -40,7 +44,7 @@ def test_the_gradient_reaching_layer_one_vanishes_without_the_shortcut():
 def test_first_layer_gradient_needs_a_layer():
     import pytest
 
-    from course_utils.torch_blocks import first_layer_gradient
+    from course_utils.architectures.gradient_by_depth import first_layer_gradient
 
     with pytest.raises(ValueError, match="depth"):
         first_layer_gradient(0, residual=True)

@@ -10,7 +10,7 @@ import torch
 from _mnist import needs_mnist
 from _scripts import ROOT, load_script
 
-from course_utils import task
+from course_utils.training import task
 
 CPU = torch.device("cpu")
 BENCH = ROOT / "benchmarks" / "train_speed.py"

@@ -1,14 +1,12 @@
 """Widgets driven programmatically: the quiz's checking logic and the conv explorer's state."""
 
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils.geometry import conv_output_size, window_starts
-from course_utils.widgets import (
+from course_utils.byhand.geometry import conv_output_size, window_starts
+from course_utils.display.widgets import (
     CORRECT,
     NOT_QUITE,
     STATIC_LIMIT,
@@ -173,12 +171,6 @@ def test_explorer_drawing_marks_what_geometry_says_no_window_reaches():
     assert uneven.padding == (0, 1) and uneven.size == 13
     assert uneven.formula == ("W2 = (W1 - F + P_before + P_after)/S + 1 = "
                               "(13 - 2 + 0 + 1)/1 + 1 = 13")
-
-
-def test_the_widgets_need_no_torch():
-    code = "import sys, course_utils.widgets; assert 'torch' not in sys.modules"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
 
 
 # The slides' own roundings (lecture: AlexNet CONV1 "35K", the VGG16 memory column, "138M"),

@@ -1,9 +1,11 @@
 """(Re)write the Colab badge and setup cell of every notebook from ONE place: pyproject.toml.
 
-The repository URL lives in `[project.urls] Repository`. Every notebook starts with
+The repository URL lives in `[project.urls] Repository`, the version in `[project] version`.
+Every notebook starts with
   1. a markdown cell: `# 0N · Title`, then the "Open In Colab" badge line, then the intro;
-  2. the setup code cell: on Colab it installs course_utils from that repository, elsewhere it
-     does nothing.
+  2. the setup code cell: on Colab it installs course_utils from that repository at the release
+     tag `v<version>` (the package the notebook was written for, so a copy handed out this term
+     keeps working when main moves on), elsewhere it does nothing.
 This script rewrites the badge line and the setup cell from the URL and leaves every other cell,
 and every output, byte for byte as it was. When the project moves, change the URL in
 pyproject.toml and run:
@@ -44,6 +46,14 @@ def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
     return re.sub(r"(\.git)?/*$", "", urls["Repository"])
 
 
+def release_tag(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """`v` + `[project] version`: the tag an instructor pushes for a term (docs/release.md)."""
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    if "version" not in project:
+        raise StampError(f"{pyproject}: no [project] version")
+    return f"v{project['version']}"
+
+
 def github_path(url: str) -> str:
     """'https://github.com/owner/name' -> 'owner/name' (Colab opens notebooks from GitHub)."""
     match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+)", url)
@@ -63,14 +73,15 @@ def badge_line(url: str, notebook: str) -> str:
     return f"[![Open In Colab]({COLAB_SHIELD})]({colab_url(url, notebook)})"
 
 
-def setup_source(url: str) -> str:
-    """The setup cell: a no-op outside Colab; on Colab, pip-installs the package from `url`."""
+def setup_source(url: str, tag: str) -> str:
+    """The setup cell: a no-op outside Colab; on Colab, pip-installs the package from `url` at
+    release `tag`."""
     return (f"{SETUP_COMMENT}\n"
             "import sys\n"
             "\n"
             'if "google.colab" in sys.modules:\n'
             f"    {COLAB_NOTE}\n"
-            f'    %pip install --quiet --no-deps torchinfo "course-utils @ git+{url}"')
+            f'    %pip install --quiet --no-deps torchinfo "course-utils @ git+{url}@{tag}"')
 
 
 def _text(source) -> str:
@@ -87,7 +98,7 @@ def _free_cell_id(cells: list[dict]) -> str:
     return next(candidate for candidate in candidates if candidate not in taken)
 
 
-def stamp(notebook: dict, url: str, name: str) -> dict:
+def stamp(notebook: dict, url: str, name: str, tag: str) -> dict:
     """`notebook` (nbformat JSON) with its badge and setup cell made current; cells after
     the header, and all outputs, untouched. A missing setup cell is inserted."""
     cells = notebook.get("cells", [])
@@ -100,7 +111,7 @@ def stamp(notebook: dict, url: str, name: str) -> dict:
         rest = rest[1:]  # the old badge, replaced below
     cells[0]["source"] = _lines("\n".join([title[0], badge_line(url, name), *rest]))
 
-    source = setup_source(url)
+    source = setup_source(url, tag)
     if len(cells) > 1 and cells[1]["cell_type"] == "code" and \
             _text(cells[1]["source"]).startswith(SETUP_COMMENT):
         cells[1]["source"] = _lines(source)
@@ -118,10 +129,10 @@ def dump(notebook: dict) -> str:
     return json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def stamp_file(path: Path, url: str, write: bool = True) -> bool:
+def stamp_file(path: Path, url: str, tag: str, write: bool = True) -> bool:
     """Stamp one notebook file; True if it was (or, with write=False, would be) changed."""
     before = path.read_text(encoding="utf-8")
-    after = dump(stamp(json.loads(before), url, path.name))
+    after = dump(stamp(json.loads(before), url, path.name, tag))
     if after == before:
         return False
     if write:
@@ -142,13 +153,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="print a markdown badge per notebook (for README) and exit")
     args = parser.parse_args(argv)
     try:
-        url = repository_url(args.pyproject)
+        url, tag = repository_url(args.pyproject), release_tag(args.pyproject)
         notebooks = args.notebooks or sorted((ROOT / NOTEBOOK_FOLDER).glob("*.ipynb"))
         if args.badges:
             for path in notebooks:
                 print(f"| `{path.name}` | {badge_line(url, path.name)} |")
             return 0
-        stale = [path for path in notebooks if stamp_file(path, url, write=not args.check)]
+        stale = [path for path in notebooks
+                 if stamp_file(path, url, tag, write=not args.check)]
     except (StampError, OSError, json.JSONDecodeError, KeyError) as error:
         print(f"stamp_notebooks: {error}", file=sys.stderr)
         return 2

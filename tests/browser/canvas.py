@@ -1,4 +1,4 @@
-"""Drawing on notebook 06's digit canvas (course_utils.digit_canvas) with the mouse, and
+"""Drawing on notebook 06's digit canvas (course_utils.display.digit_canvas) with the mouse, and
 reading the probabilities it shows: shared by the browser tests that draw."""
 
 from __future__ import annotations

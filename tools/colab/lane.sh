@@ -91,6 +91,13 @@ PY
 rm -rf "$VENV/ipython" && mkdir -p "$VENV/ipython/profile_default/startup"
 cp "$HERE/ipython_startup.py" "$VENV/ipython/profile_default/startup/00-colab-lane.py"
 repository="$("$BIN/python" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["urls"]["Repository"].rstrip("/").removesuffix(".git"))')"
+# The setup cell installs the release tag the notebooks are stamped with (v + pyproject's version,
+# tools/stamp_notebooks.py). Until an instructor pushes that tag, a bare copy of this checkout's
+# HEAD carrying it stands in for the release.
+tag="$("$BIN/python" -c 'import tomllib; print("v" + tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')"
+release="$VENV/release.git"
+rm -rf "$release" && git clone --quiet --bare "$ROOT" "$release"
+git -C "$release" tag --force "$tag" HEAD >/dev/null
 pip_log="$VENV/pip-calls.log"
 : > "$pip_log"
 status=0
@@ -100,7 +107,7 @@ PYTHONPATH="$ROOT/tests/colab_stub${PYTHONPATH:+:$PYTHONPATH}" \
 IPYTHONDIR="$VENV/ipython" \
 COLAB_LANE_PIP_LOG="$pip_log" \
 GIT_CONFIG_COUNT=2 \
-GIT_CONFIG_KEY_0="url.$ROOT.insteadOf" GIT_CONFIG_VALUE_0="$repository" \
+GIT_CONFIG_KEY_0="url.$release.insteadOf" GIT_CONFIG_VALUE_0="$repository" \
 GIT_CONFIG_KEY_1="safe.directory" GIT_CONFIG_VALUE_1="*" \
 GIT_ALLOW_PROTOCOL=file \
 COURSE_QUICK="${COURSE_QUICK:-1}" \

@@ -1,8 +1,8 @@
 """A stand-in for Colab's `google.colab`, for `make test-colab` only (tools/colab/lane.sh).
 
 On Colab the kernel imports `google.colab` at start-up, so `"google.colab" in sys.modules` is
-how our notebooks' setup cell and `course_utils.devices.colab_gpu_hint` recognise it. The lane
-puts this folder's parent on PYTHONPATH and tools/colab/ipython_startup.py imports this module
+how our notebooks' setup cell and `course_utils.training.devices.colab_gpu_hint` recognise it. The
+lane puts this folder's parent on PYTHONPATH and tools/colab/ipython_startup.py imports this module
 in every notebook kernel (never in the pytest process: the unit tests check the non-Colab
 branch). Nothing of Colab's real API is imitated; a notebook that reaches for it fails loudly.
 """

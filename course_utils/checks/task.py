@@ -20,12 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils import loop, task
-from course_utils.checks import FAILED, PASSED, Verdict, report
+from course_utils.checks.verdict import FAILED, PASSED, Verdict, not_implemented, report
+from course_utils.training import loop, optimizers, task
 
 DROPOUT_RATES = (0.35, 0.5)  # the slide's Dropout(0.35) after pooling and Dropout(0.5) after FC1
-PARAMETER_NAMES = ("conv1 weights", "conv1 biases", "conv2 weights", "conv2 biases",
-                   "dense1 weights", "dense1 biases", "dense2 weights", "dense2 biases")
+# "conv1 weights", "conv1 biases", ...: the reference's tensors in creation order, in words.
+PARAMETER_NAMES = tuple(
+    name.replace(".weight", " weights").replace(".bias", " biases")
+    for name, _ in task.build_model().named_parameters())
 
 
 # Each usual mistake: the reference's layers it replaces (or adds), and the hint that fixes it.
@@ -74,8 +76,7 @@ def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
     try:
         model = student() if not isinstance(student, nn.Module) else copy.deepcopy(student)
     except NotImplementedError:
-        return Verdict(False, f"{FAILED} {name}: not implemented yet (replace "
-                              "`raise NotImplementedError()` with your code)")
+        return not_implemented(name)
     count = task.count_parameters(model)
     reference = task.build_model()
     expected_count = task.count_parameters(reference)
@@ -150,8 +151,7 @@ def verify_train_step(student: Callable) -> Verdict:
         try:
             got = student(theirs, theirs_opt, images, labels)
         except NotImplementedError:
-            return Verdict(False, f"{FAILED} {name}: not implemented yet (replace "
-                                  "`raise NotImplementedError()` with your code)")
+            return not_implemented(name)
         got_value = float(got) if torch.is_tensor(got) or isinstance(got, float) else None
         if got_value is None or abs(got_value - expected.item()) > 1e-5:
             hint = ("use F.cross_entropy on the logits (no softmax, no nll_loss on logits)"
@@ -184,7 +184,7 @@ def requirements(histories: dict, network, train_step, loss_figure, full_epochs:
 
     net = verify_task_model(network)
     step = verify_train_step(train_step)
-    missing = [n for n in task.TASK_OPTIMIZERS if n not in histories]
+    missing = [n for n in optimizers.TASK_OPTIMIZERS if n not in histories]
     epochs = {n: h["epochs_done"] for n, h in histories.items()}
     enough = all(e >= full_epochs for e in epochs.values()) and not missing
     return [

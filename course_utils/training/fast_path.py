@@ -1,8 +1,8 @@
 """The fast path: the same training step arranged for the hardware, the maths left alone.
 
 ``make_train_step(model, optimizer, fast)`` returns ``step(images, labels) -> loss`` for
-``course_utils.loop.train_epoch``. Each switch of :class:`FastPath` is a speed-up measured by
-``benchmarks/train_speed.py`` (README, *Performance*); none changes the model, the data order
+``course_utils.training.loop.train_epoch``. Each switch of :class:`FastPath` is a speed-up measured
+by ``benchmarks/train_speed.py`` (README, *Performance*); none changes the model, the data order
 or the loss. A student reading the loop can skip this module: with no switch on, the step is
 ``loop.train_step`` itself.
 """
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.loop import EVAL_BATCH_SIZE, SYNC_EVERY, train_step
-from course_utils.messages import plain_text
+from course_utils.training.loop import EVAL_BATCH_SIZE, SYNC_EVERY, train_step
+from course_utils.training.messages import plain_text
 
 # Compiling costs seconds up front (a C++/Triton build per optimizer); below this many steps
 # the plain loops finish sooner.
@@ -199,7 +199,7 @@ def make_train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
         return F.cross_entropy(logits.float(), labels)
 
     if fast.capture_graph:
-        from course_utils.graphed_step import GraphedStep
+        from course_utils.training.graphed_step import GraphedStep
 
         return GraphedStep(model, optimizer, loss_of)
 

@@ -1,26 +1,24 @@
 """The lecture's networks as plain-data specs: LeNet-5, AlexNet, ZFNet, VGG, GoogLeNet, ResNet
 blocks and the programming task's CNN.
 
-Each builder returns a ``Network`` of the layer types in ``course_utils.architectures``; its
+Each builder returns a ``Network`` of the layer types in ``course_utils.architectures.network``; its
 ``layer_table`` gives the slide's table and its ``to_torch`` the matching PyTorch module.
 """
 
 from __future__ import annotations
 
-from course_utils.architectures import (
+from course_utils.architectures.layers import (
     FC,
     LRN,
     Activation,
     AdaptiveAvgPool,
     BatchNorm,
-    Concat,
     Conv,
     Dropout,
     Flatten,
-    Network,
     Pool,
-    Residual,
 )
+from course_utils.architectures.network import Concat, Network, Residual
 
 
 def assignment_cnn() -> Network:
@@ -29,7 +27,7 @@ def assignment_cnn() -> Network:
     The 2x2 'same' conv pads 0 before / 1 after like TensorFlow/Keras. The final softmax is in
     the table, as on the slide; ``to_torch`` leaves it out, so the module ends in logits for
     ``F.cross_entropy``. ``torch_names`` give ``to_torch`` the children of
-    ``training.build_model`` (conv1, relu1, pad2, ...), created in the same order: under one
+    ``training.task.build_model`` (conv1, relu1, pad2, ...), created in the same order: under one
     ``torch.manual_seed`` both give the same weights.
     """
     return Network("Assignment CNN", (28, 28, 1), (
@@ -252,17 +250,6 @@ def _projection(d_in: int, d_out: int, stride: int) -> tuple:
     return (Conv(d_out, 1, stride, bias=False), BatchNorm())
 
 
-BUILTIN = {
-    "lenet5": lenet5,
-    "alexnet": alexnet,
-    "torchvision_alexnet": torchvision_alexnet,
-    "zfnet": zfnet,
-    "googlenet": googlenet,
-    **{f"vgg_{c.lower()}": (lambda c=c: vgg(c)) for c in VGG_CONFIGS},
-    "assignment_cnn": assignment_cnn,
-}
-
-
 def vgg_config_table() -> str:
     """The VGG slide's "ConvNet Configuration" table from ``VGG_CONFIGS``: one column per
     configuration, one row per stage between max pools; ``*`` marks a layer the configuration
@@ -301,3 +288,10 @@ def vgg_config_table() -> str:
         lines.append("maxpool")
     lines += ["FC-4096", "FC-4096", "FC-1000", "soft-max"]
     return "\n".join(lines)
+
+
+__all__ = [
+    "VGG_CONFIGS", "alexnet", "assignment_cnn", "bottleneck_block", "googlenet", "inception",
+    "lenet5",
+    "residual_block", "torchvision_alexnet", "vgg", "vgg_config_table", "zfnet",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.geometry import GeometryError, padding_pair, pool_stride, window_starts
+from course_utils.byhand.geometry import GeometryError, padding_pair, pool_stride, window_starts
 
 
 def pad2d(x: np.ndarray, padding: int | str | tuple[int, int], f: int = 1) -> np.ndarray:
@@ -129,3 +129,8 @@ def max_pool2d(x, size: int = 2, stride: int | None = None) -> np.ndarray:
 def avg_pool2d(x, size: int = 2, stride: int | None = None) -> np.ndarray:
     """Average pooling by hand: the mean of every size x size window (stride defaults to size)."""
     return _pool(x, size, stride, np.mean)
+
+
+__all__ = [
+    "KernelShapeError", "avg_pool2d", "conv2d", "flip_kernel", "max_pool2d", "pad2d",
+]

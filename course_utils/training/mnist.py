@@ -24,12 +24,17 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from course_utils.files import write_atomic
-from course_utils.messages import plain_text
+from course_utils.training.files import write_atomic
+from course_utils.training.messages import plain_text
+
+if TYPE_CHECKING:  # annotations only: load_mnist serves NumPy without importing torch
+    import torch
 
 # The official MD5s of the four uncompressed idx files (yann.lecun.com / torchvision mirrors).
 MNIST_MD5 = {
@@ -39,6 +44,7 @@ MNIST_MD5 = {
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
 TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000  # the official split
+CLASSES = 10  # MNIST's ten digits: the last layer's units
 MNIST_MEAN = 0.1307  # mean pixel of the training images, scaled to [0, 1]
 MNIST_STD = 0.3081  # their standard deviation
 
@@ -267,6 +273,28 @@ def load_mnist_for_model(train: bool = True, root=None, device="cpu"):
     return normalize(images), labels
 
 
+@dataclass
+class Dataset:
+    """Images normalised once and labels, both resident on one device."""
+
+    images: torch.Tensor  # float32 [N,1,28,28]
+    labels: torch.Tensor  # int64 [N]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, n: int | None) -> Dataset:
+        return self if n is None or n >= len(self) else Dataset(self.images[:n], self.labels[:n])
+
+
+def load_datasets(device: torch.device, train_size: int | None = None,
+                  test_size: int | None = None, root=None) -> tuple[Dataset, Dataset]:
+    """MNIST train/test on ``device``, normalised once (optionally the first n images)."""
+    train = Dataset(*load_mnist_for_model(train=True, root=root, device=device))
+    test = Dataset(*load_mnist_for_model(train=False, root=root, device=device))
+    return train.subset(train_size), test.subset(test_size)
+
+
 def copy_raw(dest: str | os.PathLike, root=None) -> Path:
     """Write the verified files into ``<dest>/MNIST/raw`` (e.g. to ship them to another machine)."""
     raw_dir = Path(dest) / "MNIST" / "raw"
@@ -276,7 +304,8 @@ def copy_raw(dest: str | os.PathLike, root=None) -> Path:
 
 
 __all__ = [
-    "MNIST_MD5", "MNIST_MEAN", "MNIST_STD", "TEST_IMAGES", "TRAIN_IMAGES", "ChecksumError",
-    "MNISTNotFoundError", "cache_dir", "copy_raw", "find_mnist", "load_mnist",
-    "load_mnist_for_model", "normalize",
+    "CLASSES", "MNIST_MD5", "MNIST_MEAN", "MNIST_STD", "TEST_IMAGES", "TRAIN_IMAGES",
+    "ChecksumError", "Dataset",
+    "MNISTNotFoundError", "cache_dir", "copy_raw", "find_mnist", "load_datasets",
+    "load_mnist", "load_mnist_for_model", "normalize",
 ]

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+import course_utils
+
 PASSED, FAILED = "✓", "✗"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(course_utils.__file__).resolve().parent  # student frames lie outside it
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class Verdict:
 
     def __str__(self) -> str:
         return self.line
+
+
+def not_implemented(name: str) -> Verdict:
+    """The verdict on an exercise still open: its cell still raises ``NotImplementedError``."""
+    return Verdict(False, f"{FAILED} {name}: not implemented yet (replace "
+                          "`raise NotImplementedError()` with your code)")
 
 
 def short(value, width: int = 70) -> str:
@@ -95,8 +103,7 @@ def verify(name: str, student: Callable, reference: Callable, cases: Sequence[Ca
         try:
             got = student(*copy.deepcopy(case.args), **case.kwargs)
         except NotImplementedError:
-            return Verdict(False, f"{FAILED} {name}: not implemented yet (replace "
-                                  "`raise NotImplementedError()` with your code)")
+            return not_implemented(name)
         except Exception as err:  # noqa: BLE001 - the student's error, shown as theirs
             if isinstance(expected, BaseException):
                 continue
@@ -121,4 +128,4 @@ def report(verdict: Verdict) -> None:
     print(verdict.line)
 
 
-__all__ = ["FAILED", "PASSED", "Case", "Verdict", "report", "short", "verify"]
+__all__ = ["FAILED", "PASSED", "Case", "Verdict", "not_implemented", "report", "short", "verify"]

@@ -3,7 +3,7 @@ receptive fields probed by gradients, and why a digit was misread.
 
 The trained weights come from ``results/`` (``make assignment`` or notebook 05); when a run is
 missing, ``trained_networks`` trains quick ones with the engine so the notebook still runs.
-Everything returned is NumPy, for ``course_utils.plots_learned``.
+Everything returned is NumPy, for ``course_utils.display.plots_learned``.
 """
 
 from __future__ import annotations
@@ -15,39 +15,27 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_utils import engine
-from course_utils.engine import WeightsFileError
-from course_utils.loop import Dataset, evaluate, predict_proba
-from course_utils.task import OPTIMIZERS, QUICK_TEST, QUICK_TRAIN, TASK_OPTIMIZERS, build_model
+from course_utils.training import engine, results, task
+from course_utils.training.loop import evaluate, predict_proba
+from course_utils.training.mnist import Dataset
+from course_utils.training.optimizers import OPTIMIZERS, TASK_OPTIMIZERS
+from course_utils.training.task import QUICK_TEST, QUICK_TRAIN, build_model
 
 # The activation maps of each layer are taken after its ReLU (what the next layer reads).
-MAP_OUTPUTS = {"conv1": "relu1", "conv2": "relu2", "pool": "pool"}
+MAP_OUTPUTS = task.map_outputs()  # {"conv1": "relu1", "conv2": "relu2", "pool": "pool"}
 
 
 def load_in_order(path: str | os.PathLike) -> tuple[nn.Module, str]:
-    """The task's network with saved weights, and a note on how they were matched.
+    """The task's network with saved weights in eval mode, and a note on how they were matched.
 
     Notebook 05 trains the student's ``MyTaskNet``, whose tensors carry the student's names
-    (``features.0.weight``); ``engine.load_weights`` wants the reference's (``conv1.weight``).
-    Both create the same tensors in the same order (notebook 05's check), so tensors are
-    matched by position when the names differ and every shape agrees.
+    (``features.0.weight``); the reference's are ``conv1.weight``, .... Both create the same
+    tensors in the same order (notebook 05's check), so ``results.load_state`` matches them by
+    position when the names differ and every shape agrees.
     """
-    model = build_model()
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    ours = model.state_dict()
-    if list(state) == list(ours):
-        model.load_state_dict(state)
-        return model.eval(), ""
-    shapes = [tuple(v.shape) for v in state.values()]
-    if shapes != [tuple(v.shape) for v in ours.values()]:
-        raise WeightsFileError(f"{path}: tensors {shapes} are not the task's network's")
-    model.load_state_dict(dict(zip(ours, state.values(), strict=True)))
-    return model.eval(), "tensors matched by position"
-
-
-def _complete(folder: Path) -> bool:
-    return all(engine.weights_path(folder, name).is_file()
-               and engine.history_path(folder, name).is_file() for name in TASK_OPTIMIZERS)
+    model, note = results.load_state(build_model(), path, by_position=True,
+                                     what="the task's network")
+    return model.eval(), note
 
 
 def trained_networks(results_dir: str | os.PathLike | None = None,
@@ -59,11 +47,11 @@ def trained_networks(results_dir: str | os.PathLike | None = None,
     From ``results_dir`` (default ``results/``) when it holds all three; else a quick run of the
     engine (``QUICK_TRAIN`` images, 1 epoch, into ``results/quick``; needs the datasets).
     """
-    folder = Path(results_dir) if results_dir is not None else engine.default_results_dir()
-    if _complete(folder):
+    folder = Path(results_dir) if results_dir is not None else results.default_results_dir()
+    if results.has_runs(folder, TASK_OPTIMIZERS):
         source = f"the full run in {os.path.relpath(folder)}"
     else:
-        quick = engine.default_results_dir(quick=True)
+        quick = results.default_results_dir(quick=True)
         print(f"no trained weights in {os.path.relpath(folder)} (`make assignment` writes them):"
               f" training quick networks ({QUICK_TRAIN:,} images, 1 epoch) instead")
         engine.train_all(TASK_OPTIMIZERS, train_data.subset(QUICK_TRAIN),
@@ -73,8 +61,8 @@ def trained_networks(results_dir: str | os.PathLike | None = None,
     networks, histories, notes = {}, {}, set()
     for name in TASK_OPTIMIZERS:
         label = OPTIMIZERS[name].label
-        networks[label], note = load_in_order(engine.weights_path(folder, name))
-        histories[label] = engine.load_history(engine.history_path(folder, name))
+        networks[label], note = load_in_order(results.weights_path(folder, name))
+        histories[label] = results.load_history(results.history_path(folder, name))
         notes.add(note)
     trainer = next(iter(histories.values()))
     line = (f"networks: {source}, {trainer['epochs_done']} epoch(s) of {trainer['model']}"

@@ -2,9 +2,9 @@
 
 ``Conv``, ``Pool``, ``FC``, ... (the AlexNet/VGG slides' vocabulary): ``rows`` gives the layer's
 line of the per-layer table (output volume, activations, parameters, multiply-adds), computed
-with ``course_utils.geometry``; ``torch_parts`` the modules it becomes. A new layer type is one
-new class here. Composite blocks (inception, residual), whole networks, the table and
-``to_torch`` are in ``course_utils.architectures``. torch is imported only inside
+with ``course_utils.byhand.geometry``; ``torch_parts`` the modules it becomes. A new layer type is
+one new class here. Composite blocks (inception, residual), whole networks, the table and
+``to_torch`` are in ``course_utils.architectures.network``. torch is imported only inside
 ``torch_parts``.
 """
 
@@ -15,9 +15,48 @@ import numbers
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from course_utils import geometry
-from course_utils.geometry import GeometryError
-from course_utils.tables import Row, Shape
+from course_utils.byhand import geometry
+from course_utils.byhand.geometry import GeometryError
+
+Shape = tuple[int, ...]  # (H, W, D) for a volume, (N,) after flattening
+
+BYTES_FP32 = 4
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: what a layer produces and what it costs."""
+
+    name: str
+    what: str
+    shape: Shape
+    weights: int = 0
+    biases: int = 0
+    macs: int = 0
+    fit: str = ""  # the output-size formula with numbers; "" for layers that keep the size
+    exact: bool = True  # False where the framework floors (N - F + 2P)/S + 1
+    depth: int = 0  # 0: a layer of the network, 1+: inside a composite block
+    stored: bool = True  # whether the output is a tensor of its own (counted in memory)
+    label: str = ""  # the VGG slide's short name: CONV3-64, POOL2, FC
+    weights_formula: str = ""  # (3*3*64)*128 for a conv, 7*7*512*4096 for a FC
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+    @property
+    def values(self) -> int:
+        """Activation values of this layer's output for one image."""
+        return math.prod(self.shape)
+
+    @property
+    def bytes(self) -> int:
+        return self.values * BYTES_FP32
+
+    @property
+    def shape_text(self) -> str:
+        return "x".join(str(n) for n in self.shape)
+
 
 Padding = int | str | tuple[int, int]
 
@@ -77,7 +116,7 @@ def _spatial(shape: Shape, what: str) -> tuple[int, int, int]:
     return shape  # type: ignore[return-value]
 
 
-def _act_text(act: str | None) -> str:
+def activation_text(act: str | None) -> str:
     if act is None:
         return ""
     if act not in ACTIVATIONS:
@@ -85,15 +124,15 @@ def _act_text(act: str | None) -> str:
     return f", {act}"
 
 
-def _nn():
+def torch_nn():
     """torch.nn, imported on first use: the tables themselves need no torch."""
     import torch.nn
 
     return torch.nn
 
 
-def _torch_act(kind: str | None):
-    nn = _nn()
+def torch_activation(kind: str | None):
+    nn = torch_nn()
     if kind is None:
         return nn.Identity()
     cls, kwargs = ACTIVATIONS[kind]
@@ -101,7 +140,7 @@ def _torch_act(kind: str | None):
 
 
 def _act_parts(act: str | None) -> list:
-    return [_torch_act(act)] if act else []
+    return [torch_activation(act)] if act else []
 
 
 def _fit(n: int, f: int, stride: int, before: int, after: int) -> tuple[int, bool, str]:
@@ -136,7 +175,7 @@ class Conv(Layer):
         _whole(self, self.stride, "stride")
         _whole(self, self.groups, "the number of groups")
         _flag(self, self.bias, "bias")
-        _act_text(self.act)
+        activation_text(self.act)
         try:  # 'same' at a stride other than 1 is refused when the table is built (pads)
             geometry.padding_pair(self.padding, self.f)
         except GeometryError as error:
@@ -162,14 +201,15 @@ class Conv(Layer):
         pad = (self.padding if isinstance(self.padding, str)
                else f"pad {before}" if before == after else f"pad {before}/{after}")
         what = (f"{self.k} {self.f}x{self.f} /{self.stride} {pad}"
-                + (f", {self.groups} groups" if self.groups > 1 else "") + _act_text(self.act))
+                + (f", {self.groups} groups" if self.groups > 1 else "")
+                + activation_text(self.act))
         formula = f"({self.f}*{self.f}*{d // self.groups})*{self.k}"
         return [Row(name, what, (ho, wo, self.k), weights, self.k if self.bias else 0,
                     ho * wo * weights, fit, exact_h and exact_w, depth,
                     label=f"CONV{self.f}-{self.k}", weights_formula=formula)]
 
     def torch_parts(self, shape):
-        nn = _nn()
+        nn = torch_nn()
         before, after = self.pads()
         parts = []
         if before != after:  # nn.Conv2d pads symmetrically: TensorFlow's even 'same' goes first
@@ -216,7 +256,7 @@ class Pool(Layer):
                     fit=fit, exact=exact_h and exact_w, depth=depth, label=f"POOL{self.f}")]
 
     def torch_parts(self, shape):
-        cls = _nn().MaxPool2d if self.kind == "max" else _nn().AvgPool2d
+        cls = torch_nn().MaxPool2d if self.kind == "max" else torch_nn().AvgPool2d
         return [cls(self.f, self.step, self.padding)]
 
 
@@ -238,7 +278,7 @@ class AdaptiveAvgPool(Layer):
                     depth=depth)]
 
     def torch_parts(self, shape):
-        return [_nn().AdaptiveAvgPool2d(self.size)]
+        return [torch_nn().AdaptiveAvgPool2d(self.size)]
 
 
 @dataclass(frozen=True)
@@ -260,7 +300,7 @@ class LRN(Layer):
         return [Row(name, f"local response norm (n={self.size})", shape, depth=depth)]
 
     def torch_parts(self, shape):
-        return [_nn().LocalResponseNorm(self.size, self.alpha, self.beta, self.k)]
+        return [torch_nn().LocalResponseNorm(self.size, self.alpha, self.beta, self.k)]
 
 
 @dataclass(frozen=True)
@@ -272,7 +312,7 @@ class BatchNorm(Layer):
         return [Row(name, "batch norm", shape, weights=d, biases=d, depth=depth)]
 
     def torch_parts(self, shape):
-        nn = _nn()
+        nn = torch_nn()
         return [nn.BatchNorm2d(shape[2]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])]
 
 
@@ -285,7 +325,7 @@ class Flatten(Layer):
         return [Row(name, "flatten", (math.prod(shape),), depth=depth, stored=False)]
 
     def torch_parts(self, shape):
-        return [_nn().Flatten()]
+        return [torch_nn().Flatten()]
 
 
 @dataclass(frozen=True)
@@ -301,17 +341,17 @@ class FC(Layer):
     def __post_init__(self):
         _whole(self, self.units, "the number of neurons")
         _flag(self, self.bias, "bias")
-        _act_text(self.act)
+        activation_text(self.act)
 
     def rows(self, shape, name, depth):
         weights = math.prod(shape) * self.units
         formula = "*".join(str(n) for n in shape) + f"*{self.units}"
-        return [Row(name, f"{self.units} neurons{_act_text(self.act)}", (self.units,),
+        return [Row(name, f"{self.units} neurons{activation_text(self.act)}", (self.units,),
                     weights, self.units if self.bias else 0, weights, depth=depth,
                     label="FC", weights_formula=formula)]
 
     def torch_parts(self, shape):
-        nn = _nn()
+        nn = torch_nn()
         parts = [nn.Flatten()] if len(shape) == 3 else []
         parts.append(nn.Linear(math.prod(shape), self.units, bias=self.bias))
         return parts + _act_parts(self.act)
@@ -327,14 +367,14 @@ class Activation(Layer):
         if self.kind is None:
             raise ValueError(f"{_who(self)}: unknown activation None; use one of "
                              f"{tuple(ACTIVATIONS)}")
-        _act_text(self.kind)
+        activation_text(self.kind)
 
     def rows(self, shape, name, depth):
-        _act_text(self.kind)
+        activation_text(self.kind)
         return [Row(name, self.kind, shape, depth=depth)]
 
     def torch_parts(self, shape):
-        return [_torch_act(self.kind)]
+        return [torch_activation(self.kind)]
 
 
 @dataclass(frozen=True)
@@ -357,6 +397,11 @@ class Dropout(Layer):
         return [Row(name, f"dropout {self.rate:g}", shape, depth=depth)]
 
     def torch_parts(self, shape):
-        return [_nn().Dropout(self.rate)]
+        return [torch_nn().Dropout(self.rate)]
 
 
+__all__ = [
+    "ACTIVATIONS", "BYTES_FP32", "FC", "LRN", "Activation", "AdaptiveAvgPool", "BatchNorm",
+    "Conv", "Dropout", "Flatten", "Layer", "Padding", "Pool", "Row", "Shape",
+    "activation_text", "torch_activation", "torch_nn",
+]

@@ -15,8 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils import architectures, layers
-from course_utils.checks import Case, Verdict, report, verify
+from course_utils import architectures
+from course_utils.architectures import layers
+from course_utils.checks.verdict import Case, Verdict, report, verify
 
 
 def _table(shape: tuple[int, int, int], *specs: layers.Layer):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils.checks import Case, Verdict, report, verify
+from course_utils.checks.verdict import Case, Verdict, report, verify
 from course_utils.keras_task import dense_kernel
 
 TRANSPOSE_HINT = ("Keras' Dense kernel is (inputs, units), PyTorch's Linear weight (units, "

@@ -2,8 +2,8 @@
 
 One mini-batch step (forward, cross-entropy on logits, backward, update), one epoch over a data
 set held on the device in a seeded order, and the evaluation on the test set. Everything here
-is the plain PyTorch loop notebook 05 writes by hand; ``course_utils.engine`` runs it per
-optimizer and ``course_utils.fast_path`` arranges the same step for the hardware.
+is the plain PyTorch loop notebook 05 writes by hand; ``course_utils.training.engine`` runs it per
+optimizer and ``course_utils.training.fast_path`` arranges the same step for the hardware.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.task import CLASSES
+from course_utils.training.mnist import CLASSES, Dataset
 
 EVAL_BATCH_SIZE = 1000  # no gradients: large batches only cost memory
 SYNC_EVERY = 100  # steps between host syncs (finite-loss check, progress-bar loss)
@@ -25,30 +24,6 @@ SYNC_EVERY = 100  # steps between host syncs (finite-loss check, progress-bar lo
 
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; training cannot recover from that."""
-
-
-@dataclass
-class Dataset:
-    """Images normalised once and labels, both resident on one device."""
-
-    images: torch.Tensor  # float32 [N,1,28,28]
-    labels: torch.Tensor  # int64 [N]
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def subset(self, n: int | None) -> Dataset:
-        return self if n is None or n >= len(self) else Dataset(self.images[:n], self.labels[:n])
-
-
-def load_datasets(device: torch.device, train_size: int | None = None,
-                  test_size: int | None = None, root=None) -> tuple[Dataset, Dataset]:
-    """MNIST train/test on ``device``, normalised once (optionally the first n images)."""
-    from course_utils.data import load_mnist_for_model
-
-    train = Dataset(*load_mnist_for_model(train=True, root=root, device=device))
-    test = Dataset(*load_mnist_for_model(train=False, root=root, device=device))
-    return train.subset(train_size), test.subset(test_size)
 
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -133,6 +108,6 @@ def predict_proba(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 
 __all__ = [
-    "EVAL_BATCH_SIZE", "SYNC_EVERY", "Dataset", "NonFiniteLossError", "confusion_matrix",
-    "evaluate", "load_datasets", "predict_proba", "train_epoch", "train_step",
+    "EVAL_BATCH_SIZE", "SYNC_EVERY", "NonFiniteLossError", "confusion_matrix", "evaluate",
+    "predict_proba", "train_epoch", "train_step",
 ]

@@ -271,3 +271,10 @@ def receptive_box(layers, n: int, index: int) -> tuple[int, int] | None:
         if first > last:
             return None
     return first, last
+
+
+__all__ = [
+    "WORDS", "GeometryError", "OutputGeometry", "ReceptiveField", "conv_output_size",
+    "conv_params", "output_geometry", "padding_for", "padding_pair", "paddings_that_fit",
+    "pool_stride", "reached", "receptive_box", "receptive_fields", "whole", "window_starts",
+]

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import ipywidgets as w
 
-from course_utils.geometry import (
+from course_utils.byhand.geometry import (
     GeometryError,
     conv_params,
     output_geometry,
@@ -423,3 +423,10 @@ def conv_explorer(n: int = 7, f: int = 3, stride: int = 1, padding: int = 0,
     """The conv-layer summary slide as sliders: W2 = (W1 - F + 2P)/S + 1, D2 = K and
     (F*F*D1)*K + K parameters, with the window positions drawn on the padded input."""
     return ConvExplorer(n, f, stride, padding, mode, d_in, k)
+
+
+__all__ = [
+    "CORRECT", "EXPLORER_LIVE", "MODES", "NOT_QUITE", "QUIZ_LIVE", "STATIC_LIMIT",
+    "ConvExplorer", "Explanation", "Feedback", "Quiz", "check_answer", "conv_explorer",
+    "explain", "positions_svg", "quiz", "static_text",
+]

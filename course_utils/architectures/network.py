@@ -1,49 +1,36 @@
 """Architecture arithmetic: the lecture's networks and what each layer costs.
 
 A network is described declaratively (``Network`` of ``Conv``, ``Pool``, ``FC``, ... from
-``course_utils.layers``, plus the composite ``Concat`` and ``Residual`` here). Each layer type
-owns its behaviour: ``rows`` gives its line(s) of the AlexNet/VGG slides' table (output
+``course_utils.architectures.layers``, plus the composite ``Concat`` and ``Residual`` here). Each
+layer type owns its behaviour: ``rows`` gives its line(s) of the AlexNet/VGG slides' table (output
 volume [H x W x D], activations, parameters, multiply-adds) and ``torch_parts`` the PyTorch
 modules it becomes, so a new layer type is one new class. Every output size comes from
-``course_utils.geometry``: a layer that does not fit exactly (and is floored by the frameworks)
-is flagged instead of hidden.
+``course_utils.byhand.geometry``: a layer that does not fit exactly (and is floored by the
+frameworks) is flagged instead of hidden.
 
 The arithmetic is pure Python; torch is imported only inside ``torch_parts`` and ``to_torch``, so
 every table can be checked against real code. The networks themselves live in
-``course_utils.networks``, the table's rendering in ``course_utils.tables``.
+``course_utils.architectures.networks``, the table's rendering in
+``course_utils.architectures.table``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from course_utils import geometry
-from course_utils.geometry import GeometryError
-from course_utils.layers import (  # noqa: F401 - the layer types specs are written in,
-    # read as architectures.Conv etc. by networks and notebook 04
-    ACTIVATIONS,
-    FC,
-    LRN,
-    Activation,
-    AdaptiveAvgPool,
-    BatchNorm,
+from course_utils.architectures.layers import (
     Conv,
-    Dropout,
-    Flatten,
     Layer,
-    Padding,
     Pool,
-    _act_parts,
-    _act_text,
-    _fit,
-    _flag,
-    _nn,
-    _spatial,
-    _torch_act,
-    _who,
-    _whole,
+    Row,
+    Shape,
+    activation_text,
+    torch_activation,
+    torch_nn,
 )
-from course_utils.tables import LayerTable, Row, Shape
+from course_utils.architectures.table import LayerTable
+from course_utils.byhand import geometry
+from course_utils.byhand.geometry import GeometryError
 
 
 def _rows(layer: Layer, shape: Shape, default_name: str, depth: int) -> list[Row]:
@@ -89,7 +76,7 @@ class Concat(Layer):
         return [_block_row(name, what, out_shape, inner, depth), *inner]
 
     def torch_parts(self, shape):
-        from course_utils.torch_blocks import ConcatBlock
+        from course_utils.architectures.torch_blocks import ConcatBlock
 
         return [ConcatBlock([_torch_sequence(branch, shape) for branch in self.branches])]
 
@@ -111,14 +98,14 @@ class Residual(Layer):
                 "add a projection shortcut (e.g. a 1x1 conv with the body's stride and depth)"
             )
         what = "x + F(x)" if not self.shortcut else "proj(x) + F(x)"
-        return [_block_row(name, what + _act_text(self.act), body_out, body + short, depth),
+        return [_block_row(name, what + activation_text(self.act), body_out, body + short, depth),
                 *body, *short]
 
     def torch_parts(self, shape):
-        from course_utils.torch_blocks import ResidualBlock
+        from course_utils.architectures.torch_blocks import ResidualBlock
 
         return [ResidualBlock(_torch_sequence(self.body, shape),
-                              _torch_sequence(self.shortcut, shape), _torch_act(self.act))]
+                              _torch_sequence(self.shortcut, shape), torch_activation(self.act))]
 
 
 @dataclass(frozen=True)
@@ -198,11 +185,11 @@ def _add(model, parts: list, names: tuple[str, ...], name: str) -> None:
         for child, part in zip(names, parts, strict=True):
             model.add_module(child, part)
     elif parts:
-        model.add_module(name, parts[0] if len(parts) == 1 else _nn().Sequential(*parts))
+        model.add_module(name, parts[0] if len(parts) == 1 else torch_nn().Sequential(*parts))
 
 
 def _torch_sequence(layers, shape: Shape):
-    model = _nn().Sequential()
+    model = torch_nn().Sequential()
     for layer in layers:
         _add(model, *_parts(layer, shape, "layer"), str(len(model)))
         shape = _rows(layer, shape, "layer", 0)[0].shape
@@ -219,7 +206,7 @@ def to_torch(network: Network, logits: bool = True):
     a second one is the double-softmax mistake). Parameters are created in layer order, so
     under the same ``torch.manual_seed`` the same spec gives the same weights.
     """
-    nn = _nn()
+    nn = torch_nn()
     rows = layer_table(network).top  # raises the readable GeometryError before torch does
     model = nn.Sequential()
     for i, layer in enumerate(network.layers):
@@ -232,3 +219,8 @@ def to_torch(network: Network, logits: bool = True):
                              f"(layer {rows[i + 1].name}) repeats one")
         _add(model, parts, names, rows[i + 1].name)
     return model
+
+
+__all__ = [
+    "Concat", "Network", "Residual", "layer_table", "spatial_layers", "to_torch",
+]

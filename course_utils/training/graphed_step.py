@@ -3,7 +3,7 @@
 The task's network is tiny: at batch 32 each of the ~50 kernels of one step (forward,
 backward, optimizer update) runs for a few microseconds on a GPU, and launching them one by
 one from Python costs more than running them. ``torch.cuda.graphs`` records the plain step
-(:func:`course_utils.loop.train_step`'s maths, no compiler) once and replays it with one
+(:func:`course_utils.training.loop.train_step`'s maths, no compiler) once and replays it with one
 launch per step, as in PyTorch's "whole network capture" recipe (CUDA semantics, CUDA Graphs).
 """
 

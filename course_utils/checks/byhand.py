@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils import geometry, ops
-from course_utils.checks import Case, Verdict, report, verify
+from course_utils.byhand import geometry, ops
+from course_utils.checks.verdict import Case, Verdict, report, verify
 
 # The lecture's examples: the 5x5 image and 3x3 kernel of the convolution slide (51 at the top
 # left) and the 4x4 input of the max-pooling slide ([[9, 7], [8, 6]]).

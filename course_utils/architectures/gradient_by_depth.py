@@ -1,35 +1,12 @@
-"""The PyTorch modules of the composite layers in ``course_utils.architectures``.
-
-Kept apart so that the table arithmetic imports no torch: ``architectures`` imports this module
-only when a spec is turned into an ``nn.Module``.
-"""
+"""Why ResNet adds shortcuts (notebook 04): the gradient that reaches the first layer of a deep
+stack of tanh layers, with and without identity shortcuts."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-
-class ConcatBlock(nn.Module):
-    """GoogLeNet's inception module: branches on the same input, concatenated along channels."""
-
-    def __init__(self, branches):
-        super().__init__()
-        self.branches = nn.ModuleList(branches)
-
-    def forward(self, x):
-        return torch.cat([branch(x) for branch in self.branches], dim=1)
-
-
-class ResidualBlock(nn.Module):
-    """ResNet's block, act(body(x) + shortcut(x)): with a zero body it passes x >= 0 through."""
-
-    def __init__(self, body, shortcut, act):
-        super().__init__()
-        self.body, self.shortcut, self.act = body, shortcut, act
-
-    def forward(self, x):
-        return self.act(self.body(x) + self.shortcut(x))
+__all__ = ["first_layer_gradient", "gradient_by_depth"]
 
 
 def first_layer_gradient(depth: int, *, residual: bool, width: int = 32, batch: int = 64,

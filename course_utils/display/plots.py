@@ -1,7 +1,8 @@
 """The lecture's figures, drawn with matplotlib (no torch here: notebooks 01-03 import fast).
 
 Section 1 draws the slides' grids (convolution and pooling by hand, padding, sliding windows);
-section 2 draws the programming task's results (loss curves, accuracy, confusion matrix).
+section 2 the architecture figures of notebook 04. The task's results are drawn by
+``course_utils.display.training_plots``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 
-from course_utils.geometry import output_geometry, padding_pair, reached, window_starts
-from course_utils.ops import avg_pool2d, conv2d, max_pool2d, pad2d
+from course_utils.byhand.geometry import output_geometry, padding_pair, reached, window_starts
+from course_utils.byhand.ops import avg_pool2d, conv2d, max_pool2d, pad2d
 
 # ---------------------------------------------------------------------------------------------
 # 1. Slide figures: numeric grids, windows, padding, animation
@@ -230,125 +231,7 @@ def window_positions(n: int, f: int, stride: int = 1, padding: int = 0, ax=None,
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. Programming task: loss curves, accuracy, results table, confusion matrix, mistakes
-# ---------------------------------------------------------------------------------------------
-# Inputs are the plain history dicts of course_utils.training (lists of floats), keyed by name.
-
-
-def smooth(values, window: int = 100) -> np.ndarray:
-    """Moving average over ``window`` steps (shorter at the start): a readable per-step curve."""
-    values = np.asarray(values, dtype=float)
-    if len(values) == 0:
-        return values
-    sums = np.cumsum(np.insert(values, 0, 0.0))
-    counts = np.minimum(np.arange(1, len(values) + 1), window)
-    return (sums[1:] - sums[np.arange(1, len(values) + 1) - counts]) / counts
-
-
-def plot_loss_curves(histories: dict[str, dict], window: int = 100):
-    """The task's "plot their corresponding loss curves": per step (raw, faint, and smoothed)
-    and per epoch (train solid, test dashed), all optimizers on shared axes."""
-    fig, (steps_ax, epochs_ax) = plt.subplots(1, 2, figsize=(12, 4.2))
-    lowest_average = np.inf
-    for (name, h), color in zip(histories.items(), plt.cm.tab10.colors, strict=False):
-        step_loss = np.asarray(h["step_loss"], dtype=float)
-        x = np.arange(1, len(step_loss) + 1) / h["steps_per_epoch"]
-        label = h.get("label", name)
-        average = smooth(step_loss, window)
-        lowest_average = min(lowest_average, average.min(initial=np.inf))
-        steps_ax.plot(x, step_loss, color=color, alpha=0.15, linewidth=0.5)
-        steps_ax.plot(x, average, color=color, label=label)
-        epochs = np.arange(1, len(h["train_loss"]) + 1)
-        epochs_ax.plot(epochs, h["train_loss"], "o-", color=color, label=f"{label} train")
-        epochs_ax.plot(epochs, h["test_loss"], "s--", color=color, label=f"{label} test")
-    steps_ax.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log",
-                 title=f"per step (faint) and {window}-step average")
-    epochs_ax.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log",
-                  title="per epoch: train (mean of its steps) vs test")
-    if np.isfinite(lowest_average) and lowest_average > 0:
-        # single batches reach ~1e-5 on a log axis; the averages are what the eye should follow
-        steps_ax.set_ylim(bottom=lowest_average / 5)
-    for ax in (steps_ax, epochs_ax):
-        ax.grid(True, which="both", alpha=0.3)
-    steps_ax.legend()
-    epochs_ax.legend(fontsize="small", ncol=2)
-    fig.tight_layout()
-    return fig
-
-
-def plot_accuracy(histories: dict[str, dict]):
-    """Test accuracy after every epoch, one line per optimizer."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, h in histories.items():
-        epochs = np.arange(1, len(h["test_accuracy"]) + 1)
-        ax.plot(epochs, 100 * np.asarray(h["test_accuracy"]), "o-", label=h.get("label", name))
-    ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="MNIST test accuracy")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def results_table(histories: dict[str, dict]) -> str:
-    """Final test loss, test accuracy, wall time, images/s and device, one row per optimizer."""
-    header = ("optimizer", "epochs", "test loss", "test acc.", "wall time", "images/s", "device")
-    rows = [header]
-    for name, h in histories.items():
-        rows.append((h.get("label", name), str(h["epochs_done"]), f"{h['test_loss'][-1]:.4f}",
-                     f"{100 * h['test_accuracy'][-1]:.2f} %", f"{h['wall_time_s']:.0f} s",
-                     f"{h['images_per_s']:,.0f}", h["device"]))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def plot_confusion_matrix(confusion, title: str = "confusion matrix"):
-    """Counts of [true digit, predicted digit]; the diagonal (correct) is left uncoloured so the
-    mistakes stand out."""
-    counts = np.asarray(confusion)
-    mistakes = counts * (1 - np.eye(len(counts), dtype=counts.dtype))
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
-    image = ax.imshow(mistakes, cmap="Reds")
-    for (row, col), value in np.ndenumerate(counts):
-        ax.text(col, row, str(value), ha="center", va="center", fontsize=7,
-                color="black" if row != col else "tab:blue")
-    ticks = np.arange(len(counts))
-    ax.set(xticks=ticks, yticks=ticks, xlabel="predicted digit", ylabel="true digit", title=title)
-    fig.colorbar(image, ax=ax, label="mistakes")
-    fig.tight_layout()
-    return fig
-
-
-def plot_misclassified(images, labels, predicted, max_images: int = 24, columns: int = 8,
-                       title: str = "misclassified test digits"):
-    """A grid of wrongly classified digits, each titled 'true -> predicted'."""
-    images, labels, predicted = np.asarray(images), np.asarray(labels), np.asarray(predicted)
-    shown = min(max_images, len(images))
-    rows = max(1, -(-shown // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows + 0.4),
-                             squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < shown:
-            ax.imshow(images[i].reshape(28, 28), cmap="gray_r")
-            ax.set_title(f"{labels[i]} \u2192 {predicted[i]}", fontsize=9, color="tab:red")
-    fig.suptitle(f"{title} ({shown} of {len(images)}; true \u2192 predicted)")
-    fig.tight_layout()
-    return fig
-
-
-def save_figure(fig, path) -> None:
-    """Save ``fig`` as PNG (parent folders created); the notebook still shows it."""
-    from pathlib import Path
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-
-
-# ---------------------------------------------------------------------------------------------
-# 3. Architecture figures (notebook 04): plain numbers in, no torch
+# 2. Architecture figures (notebook 04): plain numbers in, no torch
 # ---------------------------------------------------------------------------------------------
 
 PARAMS_COLOR = "tab:purple"
@@ -450,3 +333,11 @@ def plot_gradient_by_depth(depths, plain, residual):
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+__all__ = [
+    "MEMORY_COLOR", "OUT_COLOR", "PAD_COLOR", "PARAMS_COLOR", "WINDOW_COLOR", "animation_html",
+    "draw_grid", "filmstrip", "plot_blocks", "plot_branch_costs", "plot_gradient_by_depth",
+    "plot_params_vs_memory", "show_sliding", "sliding_animation", "sliding_figure",
+    "window_positions",
+]

@@ -1,7 +1,7 @@
 """The engine: train any model with each optimizer, from one set of initial weights, and keep
 every finished epoch on disk.
 
-``train(name, train_data, test_data, model=...)`` runs ``course_utils.loop`` for the given
+``train(name, train_data, test_data, model=...)`` runs ``course_utils.training.loop`` for the given
 epochs and returns ``(model, history)``; ``train_all`` does that for several optimizers, all
 starting from the same weights, as the programming task asks. ``model`` is a module or a
 function that builds one; the task's CNN (``task.build_model``) is the default. Histories are
@@ -12,35 +12,28 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import math
 import os
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from course_utils.devices import describe_device
-from course_utils.fast_path import PLAIN, FastPath, fast_path_for, make_train_step
-from course_utils.files import write_atomic, write_json_atomic
-from course_utils.loop import Dataset, confusion_matrix, evaluate, train_epoch
-from course_utils.messages import plain_text
-from course_utils.task import (
+from course_utils.training import results
+from course_utils.training.devices import describe_device
+from course_utils.training.fast_path import PLAIN, FastPath, fast_path_for, make_train_step
+from course_utils.training.loop import confusion_matrix, evaluate, train_epoch
+from course_utils.training.mnist import Dataset
+from course_utils.training.optimizers import OPTIMIZERS, OptimizerSpec
+from course_utils.training.task import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_SEED,
-    OPTIMIZERS,
-    OptimizerSpec,
     build_model,
     count_parameters,
 )
 
 ModelSource = nn.Module | Callable[[], nn.Module] | None
-
-
-class WeightsFileError(ValueError):
-    """A file given as trained weights is not loadable as such."""
 
 
 def model_factory(model: ModelSource = None) -> Callable[[], nn.Module]:
@@ -109,67 +102,13 @@ def free_memory_bytes(device: torch.device) -> int | None:
         return None
 
 
-def default_results_dir(quick: bool = False) -> Path:
-    """``results/`` of the repository checkout (where ``make assignment`` writes), else of the
-    working directory (Colab); quick runs go to ``results/quick`` and never overwrite a full
-    run."""
-    repo = Path(__file__).resolve().parents[1]
-    base = repo / "results" if (repo / "pyproject.toml").is_file() else Path("results")
-    return base / "quick" if quick else base
-
-
-def history_path(out_dir: str | os.PathLike, name: str) -> Path:
-    return Path(out_dir) / f"history_{name}.json"
-
-
-def weights_path(out_dir: str | os.PathLike, name: str) -> Path:
-    return Path(out_dir) / f"weights_{name}.pt"
-
-
-def load_history(path: str | os.PathLike) -> dict:
-    """A history written by :func:`train`, complete or cut short by an interruption."""
-    return json.loads(Path(path).read_text())
-
-
-def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
-    """The trained weights as a plain state_dict (loadable with ``weights_only=True``)."""
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    write_atomic(path, lambda out: torch.save(state, out))
-
-
 def load_weights(path: str | os.PathLike, device: torch.device | str = "cpu",
                  model: ModelSource = None) -> nn.Module:
-    """Rebuild ``model`` (default: the task's CNN) from saved weights; ``weights_only`` runs
-    no pickled code. A file that is not such weights is one clear error."""
-    module = model_factory(model)()
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-        if not isinstance(state, dict):
-            raise TypeError(f"it holds a {type(state).__name__}, not a state_dict")
-        module.load_state_dict(state)
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # noqa: BLE001 - empty, truncated, garbage or another model's
-        raise WeightsFileError(f"{path} is not a weights file of {model_name(model)} saved by "
-                               f"save_weights ({type(err).__name__}: {plain_text(err, 160)})"
-                               ) from None
-    return module.to(device)
-
-
-def remove_leftovers(out_dir: str | os.PathLike, older_than_s: float = 600) -> list[Path]:
-    """Delete the temporary ``.part`` files a killed run left in ``out_dir`` (a live write of
-    another run is younger than ``older_than_s`` and stays)."""
-    removed = []
-    folder = Path(out_dir)
-    if not folder.is_dir():
-        return removed
-    now = time.time()
-    for part in folder.glob(".*.part"):
-        if part.name.startswith((".history_", ".weights_")) and \
-                now - part.stat().st_mtime > older_than_s:
-            part.unlink(missing_ok=True)
-            removed.append(part)
-    return removed
+    """Rebuild ``model`` (default: the task's CNN) from weights saved by ``train``
+    (``results.load_state``: no pickled code runs; a wrong file is one clear error)."""
+    module, _ = results.load_state(model_factory(model)(), path, device=device,
+                                   what=model_name(model))
+    return module
 
 
 def progress_bar(total: int, desc: str, enabled: bool = True):
@@ -178,6 +117,28 @@ def progress_bar(total: int, desc: str, enabled: bool = True):
 
     return tqdm(total=total, desc=desc, unit="step", leave=True,
                 disable=not enabled or bool(os.environ.get("CI")), mininterval=1.0)
+
+
+def _starting_module(model: ModelSource, start_state: dict | None, seed: int) -> nn.Module:
+    """The module to train: ``model`` itself (a module) or a new one, set to ``start_state``
+    (default for a new one: :func:`initial_state` of ``seed``)."""
+    module = model if isinstance(model, nn.Module) else model_factory(model)()
+    if start_state is None and not isinstance(model, nn.Module):
+        start_state = initial_state(seed, model)
+    if start_state is not None:
+        module.load_state_dict(start_state)
+    return module
+
+
+def _finish(history: dict, module: nn.Module, predicted: torch.Tensor, labels: torch.Tensor,
+            out_dir: str | os.PathLike | None) -> None:
+    """After the last epoch: the confusion matrix, the misread test digits, the weights."""
+    wrong = (predicted != labels).nonzero().flatten()
+    history["confusion"] = confusion_matrix(labels, predicted)
+    history["misclassified"] = {"index": wrong.tolist(), "predicted": predicted[wrong].tolist()}
+    if out_dir is not None:  # the weights first: "completed" promises them
+        results.save_weights(module, results.weights_path(out_dir, history["optimizer"]))
+    history["completed"] = True
 
 
 def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSource = None,
@@ -203,12 +164,7 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
     device = train_data.images.device
     torch.manual_seed(seed)  # dropout masks
     generator = torch.Generator().manual_seed(seed)  # data order, independent of dropout
-    module = model if isinstance(model, nn.Module) else model_factory(model)()
-    if start_state is None and not isinstance(model, nn.Module):
-        start_state = initial_state(seed, model)
-    if start_state is not None:
-        module.load_state_dict(start_state)
-    module = module.to(device)
+    module = _starting_module(model, start_state, seed).to(device)
     fingerprint = model_fingerprint(module)  # before the fast path swaps layers in
     optimizer = spec.make(module.parameters())
     steps = math.ceil(len(train_data) / batch_size)
@@ -216,17 +172,12 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
         fast = fast_path_for(device, epochs * steps) if fast else PLAIN
     step_fn = make_train_step(module, optimizer, fast)
 
-    history = {
-        "optimizer": spec.name, "label": spec.label, "settings": spec.kwargs,
-        "source": spec.source, "model": model_name(model),
-        "model_fingerprint": fingerprint, "parameters": count_parameters(module),
-        "device": describe_device(device), "batch_size": batch_size,
-        "seed": seed, "epochs_planned": epochs, "train_size": len(train_data),
-        "test_size": len(test_data), "steps_per_epoch": steps, "epochs_done": 0,
-        "step_loss": [], "train_loss": [], "test_loss": [], "test_accuracy": [],
-        "epoch_time_s": [], "wall_time_s": 0.0, "images_per_s": None, "completed": False,
-        "fast_path": fast.describe(),
-    }
+    history = results.new_history(
+        spec.name, spec.label, spec.kwargs, batch_size=batch_size, seed=seed, epochs=epochs,
+        train_size=len(train_data), test_size=len(test_data), steps_per_epoch=steps,
+        source=spec.source, model=model_name(model), model_fingerprint=fingerprint,
+        parameters=count_parameters(module), device=describe_device(device),
+        fast_path=fast.describe())
     bar = progress_bar(epochs * steps, spec.label) if progress else None
     try:
         for epoch in range(1, epochs + 1):
@@ -241,24 +192,14 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
             test_loss, test_accuracy, predicted = evaluate(module, test_data,
                                                            fast.eval_batch_size)
             # the epoch's train loss as Keras reports it: mean of its mini-batch losses
-            history["step_loss"] += step_losses
-            history["train_loss"].append(sum(step_losses) / len(step_losses))
-            history["test_loss"].append(test_loss)
-            history["test_accuracy"].append(test_accuracy)
-            history["epoch_time_s"].append(seconds)
-            history["epochs_done"] = epoch
-            history["wall_time_s"] = sum(history["epoch_time_s"])
-            history["images_per_s"] = epoch * len(train_data) / history["wall_time_s"]
+            results.record_epoch(history, step_losses=step_losses,
+                                 train_loss=sum(step_losses) / len(step_losses),
+                                 test_loss=test_loss, test_accuracy=test_accuracy,
+                                 seconds=seconds)
             if epoch == epochs:
-                wrong = (predicted != test_data.labels).nonzero().flatten()
-                history["confusion"] = confusion_matrix(test_data.labels, predicted)
-                history["misclassified"] = {"index": wrong.tolist(),
-                                            "predicted": predicted[wrong].tolist()}
-                if out_dir is not None:  # the weights first: "completed" promises them
-                    save_weights(module, weights_path(out_dir, spec.name))
-                history["completed"] = True
+                _finish(history, module, predicted, test_data.labels, out_dir)
             if out_dir is not None:
-                write_json_atomic(history_path(out_dir, spec.name), history)
+                results.save_history(history, out_dir)
             if on_epoch_end is not None:
                 on_epoch_end(history)
     finally:
@@ -272,10 +213,9 @@ def finished_history(out_dir: str | os.PathLike, name: str, train_data: Dataset,
                      model: ModelSource = None) -> dict | None:
     """The completed history of this exact run (same model, optimizer settings, data sizes,
     epochs, batch size and seed) if ``out_dir`` holds one with its weights; else None."""
-    path = history_path(out_dir, name)
-    if not path.is_file() or not weights_path(out_dir, name).is_file():
+    if not results.has_runs(out_dir, [name]):
         return None
-    history = load_history(path)
+    history = results.load_history(results.history_path(out_dir, name))
     with torch.random.fork_rng(devices=[]):
         module = model if isinstance(model, nn.Module) else model_factory(model)()
     wanted = {"settings": OPTIMIZERS[name].kwargs, "train_size": len(train_data),
@@ -297,7 +237,7 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
     loaded instead of retrained (a notebook restarted after a disconnect loses nothing).
     """
     if out_dir is not None:
-        remove_leftovers(out_dir)
+        results.remove_leftovers(out_dir)
     start = initial_state(seed, model)
     histories = {}
     for optimizer in optimizers:
@@ -305,7 +245,7 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
             done = finished_history(out_dir, optimizer, train_data, test_data, epochs,
                                     batch_size, seed, model)
             if done is not None:
-                where = os.path.relpath(history_path(out_dir, optimizer))
+                where = os.path.relpath(results.history_path(out_dir, optimizer))
                 print(f"{done['label']}: reusing the finished run in {where} (same model, "
                       "settings and seed)")
                 histories[optimizer] = done
@@ -319,9 +259,7 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
 
 
 __all__ = [
-    "WeightsFileError", "default_results_dir", "finished_history", "free_memory_bytes",
-    "history_path", "training_bytes_per_image",
-    "initial_state", "load_history", "load_weights", "model_factory", "model_fingerprint",
-    "model_name", "progress_bar", "remove_leftovers", "save_weights", "train", "train_all",
-    "weights_path",
+    "finished_history", "free_memory_bytes", "initial_state", "load_weights", "model_factory",
+    "model_fingerprint", "model_name", "progress_bar", "train", "train_all",
+    "training_bytes_per_image",
 ]

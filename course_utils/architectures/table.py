@@ -1,9 +1,9 @@
 """The per-layer table of the AlexNet and VGG slides: its rows, totals and renderings.
 
-One ``Row`` per layer (output volume, activations, weights, biases, multiply-adds) and the
+The rows (``layers.Row``: output volume, activations, weights, biases, multiply-adds) and the
 ``LayerTable`` that sums them, prints as text, renders as HTML or Markdown and writes the VGG
-slide's listing. The rows themselves come from ``course_utils.architectures``; this module only
-adds them up and shows them, in pure Python.
+slide's listing. The rows themselves come from ``course_utils.architectures.network``; this module
+only adds them up and shows them, in pure Python.
 """
 
 from __future__ import annotations
@@ -13,48 +13,29 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only for the annotation: architectures builds tables, not the reverse
-    from course_utils.architectures import Network
+from course_utils.architectures.layers import BYTES_FP32, Row, Shape
 
-Shape = tuple[int, ...]  # (H, W, D) for a volume, (N,) after flattening
+if TYPE_CHECKING:  # only for the annotation: networks build tables, not the reverse
+    from course_utils.architectures.network import Network
 
-BYTES_FP32 = 4
+def text_table(rows: list[list[str]], *, right: frozenset[int] | set[int] = frozenset(),
+               rules_after: tuple[int, ...] = (), rule: str = "line") -> str:
+    """Rows of cells as aligned plain text, two spaces between columns: the one renderer of the
+    course's text tables (the layer table, the optimizers' settings, the task's results).
 
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the table: what a layer produces and what it costs."""
-
-    name: str
-    what: str
-    shape: Shape
-    weights: int = 0
-    biases: int = 0
-    macs: int = 0
-    fit: str = ""  # the output-size formula with numbers; "" for layers that keep the size
-    exact: bool = True  # False where the framework floors (N - F + 2P)/S + 1
-    depth: int = 0  # 0: a layer of the network, 1+: inside a composite block
-    stored: bool = True  # whether the output is a tensor of its own (counted in memory)
-    label: str = ""  # the VGG slide's short name: CONV3-64, POOL2, FC
-    weights_formula: str = ""  # (3*3*64)*128 for a conv, 7*7*512*4096 for a FC
-
-    @property
-    def params(self) -> int:
-        return self.weights + self.biases
-
-    @property
-    def values(self) -> int:
-        """Activation values of this layer's output for one image."""
-        return math.prod(self.shape)
-
-    @property
-    def bytes(self) -> int:
-        return self.values * BYTES_FP32
-
-    @property
-    def shape_text(self) -> str:
-        return "x".join(str(n) for n in self.shape)
-
+    ``right``: columns aligned right (numbers). ``rules_after``: row indices followed by a rule,
+    drawn as one ``line`` of dashes as wide as the first row or as dashes under each ``columns``.
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for i, row in enumerate(rows):
+        cells = [c.rjust(w) if j in right else c.ljust(w)
+                 for j, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+        if i in rules_after:
+            lines.append("-" * len(lines[0]) if rule == "line"
+                         else "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 def human(n: float, digits: int = 2) -> str:
@@ -163,16 +144,9 @@ class LayerTable:
     def __str__(self) -> str:
         table = [list(self.HEADER)] + [self._cells(r) for r in self._shown()]
         table.append(self._total_cells())
-        widths = [max(len(line[i]) for line in table) for i in range(len(self.HEADER))]
-        left = {0, 1}
-        out = []
-        for i, line in enumerate(table):
-            cells = [c.ljust(w) if j in left else c.rjust(w)
-                     for j, (c, w) in enumerate(zip(line, widths, strict=True))]
-            out.append("  ".join(cells).rstrip())
-            if i == 0 or i == len(table) - 2:
-                out.append("-" * len(out[0]))
-        return "\n".join(out) + "\n" + self._summary()
+        numbers = set(range(2, len(self.HEADER)))  # the output volume and every count
+        return text_table(table, right=numbers, rules_after=(0, len(table) - 2)) + "\n" \
+            + self._summary()
 
     def __repr__(self) -> str:  # the plain-text view where HTML is not rendered
         return str(self)
@@ -213,3 +187,7 @@ class LayerTable:
         lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in self._total_cells()) + " |")
         return "\n".join(lines)
 
+
+__all__ = [
+    "LayerTable", "human", "human_bytes", "text_table",
+]
