@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 ## make test: lint, unit tests and every notebook under nbval (quick mode for training)
 test: $(STAMP)
 	$(BIN)/python -m ruff check course_utils tests notebooks benchmarks tools
-	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m pytest
+	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m pytest --durations=15
 
 ## make test-colab: the same tests in Colab's runtime (Python 3.13, Colab's package versions from
 ## tools/colab/constraints.txt, a stand-in google.colab) in .venv-colab; see tools/colab/lane.sh

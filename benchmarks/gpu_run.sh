@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU figures of README's Performance section in one call (issue 10): the benchmark at
+# The GPU figures of benchmarks/README.md's Performance section in one call (issue 10): the benchmark at
 # batch 64 and 32, the whole assignment timed per CUDA path, and the full task per precision
 # and seed. Each stage has its own time limit, so one failure or hang leaves the others'
 # figures; after every stage everything (logs, CSV rows, histories, no weights) is packed

@@ -47,3 +47,20 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / "README.md").read_text()
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^test:.*\n(\t.*\n)*\t.*-m pytest", makefile, re.M)
+
+
+def test_the_installed_package_carries_every_module_and_the_canvas_script():
+    """The Colab lane installs the wheel (not editable): what the source tree has, it must have,
+    every subpackage and the canvas' JavaScript (package data) included."""
+    import course_utils
+
+    installed = Path(course_utils.__file__).resolve().parent
+    source = ROOT / "course_utils"
+
+    def files(folder: Path) -> set[str]:
+        return {str(p.relative_to(folder)) for pattern in ("*.py", "*.js")
+                for p in folder.rglob(pattern)}
+
+    assert "display/digit_canvas.js" in files(source)
+    missing = files(source) - files(installed)
+    assert not missing, f"{installed} lacks {sorted(missing)}"

@@ -16,6 +16,11 @@ def first_layer_gradient(depth: int, *, residual: bool, width: int = 32, batch: 
     Each block is ``tanh(Linear(h))`` (PyTorch's default init); the plain stack feeds it on
     (``h = block(h)``), the residual stack adds it to its input (``h = h + block(h)``), so the
     gradient has the shortcut's identity path back to layer 1. Same seed, same weights, same data.
+
+    depth, width, batch, seed: ints (data: (batch, width) inputs and targets) -> float, the
+    norm of the first layer's (width, width) weight gradient.
+    Slide 'ResNet: Two reasons to use skip connection' ("alternate shortcut path for
+    gradient"); notebook 04, the ResNet section.
     """
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
@@ -35,6 +40,10 @@ def first_layer_gradient(depth: int, *, residual: bool, width: int = 32, batch: 
 
 
 def gradient_by_depth(depths, **kwargs) -> dict[str, list[float]]:
-    """``first_layer_gradient`` for each depth, plain and residual: ``{"plain": [...], ...}``."""
+    """``first_layer_gradient`` for each depth, plain and residual: ``{"plain": [...], ...}``.
+
+    depths: sequence of ints -> {"plain": list[float], "residual": list[float]}, len(depths) each.
+    Notebook 04, the ResNet section's plot; slide 'ResNet: Two reasons to use skip connection'.
+    """
     return {kind: [first_layer_gradient(d, residual=kind == "residual", **kwargs) for d in depths]
             for kind in ("plain", "residual")}

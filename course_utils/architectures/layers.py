@@ -25,7 +25,9 @@ BYTES_FP32 = 4
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the table: what a layer produces and what it costs."""
+    """One line of the table: what a layer produces and what it costs. name, what: str; shape:
+    the output, (H, W, D) or (N,); weights, biases, macs: ints. A line of the AlexNet slide's
+    listing ("[55x55x96] CONV1 ...") and the VGG16 slide's table (memory, params); notebook 04."""
 
     name: str
     what: str
@@ -76,6 +78,7 @@ class Layer:
     ``torch_names`` names the modules of ``torch_parts`` one by one; they then become children
     of the network's ``nn.Sequential`` themselves (the programming task's Keras-style names
     conv1, relu1, pad2, ...). Without it the layer is one child named after its table row.
+    Notebook 04: the vocabulary of its specs (the AlexNet, VGG, GoogLeNet and ResNet slides).
     """
 
     name: str | None = field(default=None, kw_only=True)
@@ -84,11 +87,16 @@ class Layer:
     prefix: ClassVar[str] = ""  # default row names: CONV1, POOL2, ... ("" -> the class name)
 
     def rows(self, shape: Shape, name: str, depth: int) -> list[Row]:
-        """The table rows of this layer on an input of ``shape`` (composites add inner rows)."""
+        """The table rows of this layer on an input of ``shape`` (composites add inner rows):
+        (H, W, D) or (N,) shape, str name, int depth (0 = top) -> list[Row], its own row first
+        (whose ``shape`` is the output). Its line(s) of the AlexNet/VGG slides' table, notebook 04.
+        """
         raise NotImplementedError
 
     def torch_parts(self, shape: Shape) -> list:
-        """The ``nn.Module``s this layer becomes on an input of ``shape``, in order."""
+        """The ``nn.Module``s this layer becomes on an input of ``shape``, in order: (H, W, D)
+        or (N,) -> list[nn.Module] on (batch, D, H, W) or (batch, N). Notebook 04 checks every
+        slide's table against them."""
         raise NotImplementedError
 
 
@@ -117,6 +125,9 @@ def _spatial(shape: Shape, what: str) -> tuple[int, int, int]:
 
 
 def activation_text(act: str | None) -> str:
+    """The activation as the table's "what" column appends it: 'relu' -> ", relu", None -> "";
+    str | None -> str, ValueError for another name. Notebook 04's layer tables (the Programming
+    Tasks slide's activation=relu, tanh, softmax)."""
     if act is None:
         return ""
     if act not in ACTIVATIONS:
@@ -125,13 +136,17 @@ def activation_text(act: str | None) -> str:
 
 
 def torch_nn():
-    """torch.nn, imported on first use: the tables themselves need no torch."""
+    """torch.nn, imported on first use: the tables themselves need no torch.
+    () -> the torch.nn module; only notebook 04's ``to_torch`` and ``torch_parts`` call it."""
     import torch.nn
 
     return torch.nn
 
 
 def torch_activation(kind: str | None):
+    """The ``torch.nn`` module of an activation a spec names: 'relu' | 'tanh' | 'softmax' | None
+    -> nn.Module (Identity for None; softmax over dim 1 of (batch, N)). The Programming Tasks
+    slide's activations; notebook 05, section 1 'From the Keras layer list to PyTorch'."""
     nn = torch_nn()
     if kind is None:
         return nn.Identity()
@@ -157,7 +172,9 @@ def _fit(n: int, f: int, stride: int, before: int, after: int) -> tuple[int, boo
 
 @dataclass(frozen=True)
 class Conv(Layer):
-    """K filters F x F, stride S, padding P: 'valid', 'same', 'full', an int or (before, after)."""
+    """K filters F x F, stride S, padding P: 'valid', 'same', 'full', an int or (before, after).
+    (H, W, D) -> (H2, W2, K), H2 = floor((H - F + before + after)/S) + 1; (F*F*D/groups)*K
+    weights, K biases. The slide 'Summary. To summarize, the Conv Layer'; notebook 04."""
 
     k: int
     f: int
@@ -222,7 +239,9 @@ class Conv(Layer):
 
 @dataclass(frozen=True)
 class Pool(Layer):
-    """Max or average pooling, F x F at stride S (default S = F)."""
+    """Max or average pooling, F x F at stride S (default S = F). (H, W, D) -> (H2, W2, D),
+    H2 = floor((H - F + 2P)/S) + 1; no parameters. AlexNet's POOL1 slides (3x3 at stride 2,
+    "Parameters: 0!"); notebook 02, section 4 'Pooling has no parameters', and notebook 04."""
 
     f: int
     stride: int | None = None
@@ -262,7 +281,9 @@ class Pool(Layer):
 
 @dataclass(frozen=True)
 class AdaptiveAvgPool(Layer):
-    """Average pooling to a fixed H x W whatever the input (torchvision's AlexNet and VGG)."""
+    """Average pooling to a fixed H x W whatever the input (torchvision's AlexNet and VGG).
+    (H, W, D) -> (size[0], size[1], D), no parameters. Notebook 04, 'The whole (simplified)
+    AlexNet': torchvision's AlexNet beside the slide's."""
 
     size: tuple[int, int]
 
@@ -283,7 +304,8 @@ class AdaptiveAvgPool(Layer):
 
 @dataclass(frozen=True)
 class LRN(Layer):
-    """AlexNet's local response normalisation (NORM1/NORM2): no parameters."""
+    """AlexNet's local response normalisation (NORM1/NORM2): no parameters. (H, W, D) ->
+    (H, W, D). The AlexNet slide's "NORM1: Normalization layer"; notebook 04."""
 
     size: int = 5
     alpha: float = 1e-4
@@ -305,7 +327,9 @@ class LRN(Layer):
 
 @dataclass(frozen=True)
 class BatchNorm(Layer):
-    """Batch normalisation (ResNet: after every CONV): a scale and a shift per channel."""
+    """Batch normalisation (ResNet: after every CONV): a scale and a shift per channel.
+    (H, W, D) or (N,) -> the same shape, 2 * D parameters (D = last axis). The ResNet slide's
+    "Batch Normalization after every CONV layer"; notebook 04, the ResNet section."""
 
     def rows(self, shape, name, depth):
         d = shape[-1]
@@ -318,7 +342,8 @@ class BatchNorm(Layer):
 
 @dataclass(frozen=True)
 class Flatten(Layer):
-    """H x W x D volume -> vector of H*W*D values."""
+    """H x W x D volume -> vector of H*W*D values: (H, W, D) -> (H*W*D,), no parameters. The
+    Programming Tasks slide's Flatten; notebook 05, section 2 and notebook 07, section 1."""
 
     def rows(self, shape, name, depth):
         # a view of its input, not a tensor of its own: not counted in memory
@@ -330,7 +355,9 @@ class Flatten(Layer):
 
 @dataclass(frozen=True)
 class FC(Layer):
-    """Fully connected layer with ``units`` neurons (flattens a volume input)."""
+    """Fully connected layer with ``units`` neurons (flattens a volume input): (H, W, D) or
+    (N,) -> (units,), prod(input shape) * units weights (the VGG16 slide's 7*7*512*4096) and
+    ``units`` biases. The AlexNet slide's FC6-FC8; notebook 04."""
 
     units: int
     act: str | None = None
@@ -359,7 +386,8 @@ class FC(Layer):
 
 @dataclass(frozen=True)
 class Activation(Layer):
-    """A stand-alone ReLU, tanh or softmax."""
+    """A stand-alone ReLU, tanh or softmax: any shape -> the same shape, no parameters. The
+    Programming Tasks slide's activations; notebook 04, the ResNet section (the blocks' ReLU)."""
 
     kind: str
 
@@ -379,7 +407,9 @@ class Activation(Layer):
 
 @dataclass(frozen=True)
 class Dropout(Layer):
-    """Dropout with drop probability ``rate``: no parameters, no change of shape."""
+    """Dropout with drop probability ``rate``: no parameters, no change of shape (any shape ->
+    the same). The Programming Tasks slide's "Dropout: rate=0.35"; notebook 05, 'Dropout rate =
+    fraction dropped, in both frameworks'."""
 
     rate: float
 

@@ -33,6 +33,18 @@ from course_utils.byhand import geometry
 from course_utils.byhand.geometry import GeometryError
 
 
+def _default_names(layers) -> list[str]:
+    """The table's name of each top-level layer without one: CONV1, CONV2, POOL1, FC1, ...
+    (its type's ``prefix``, else its class name, numbered per kind)."""
+    counters: dict[str, int] = {}
+    names = []
+    for layer in layers:
+        kind = getattr(layer, "prefix", "") or type(layer).__name__.upper()
+        counters[kind] = counters.get(kind, 0) + 1
+        names.append(f"{kind}{counters[kind]}")
+    return names
+
+
 def _rows(layer: Layer, shape: Shape, default_name: str, depth: int) -> list[Row]:
     """The layer's rows, under its own name or ``default_name``."""
     if not isinstance(layer, Layer):
@@ -57,7 +69,12 @@ def _block_row(name: str, what: str, shape: Shape, inner: list[Row], depth: int)
 
 @dataclass(frozen=True)
 class Concat(Layer):
-    """Branches applied to the same input, outputs stacked along depth (the inception module)."""
+    """Branches applied to the same input, outputs stacked along depth (the inception module).
+
+    (H, W, D) volume -> (H, W, D_1 + D_2 + ...), each branch's output depth; every branch must
+    keep H x W (an empty branch passes the input on). The GoogLeNet slide's 'Inception
+    module'; notebook 04, the GoogLeNet section.
+    """
 
     branches: tuple[tuple, ...]
 
@@ -83,7 +100,11 @@ class Concat(Layer):
 
 @dataclass(frozen=True)
 class Residual(Layer):
-    """ResNet's block: act(body(x) + shortcut(x)); an empty shortcut is the identity."""
+    """ResNet's block: act(body(x) + shortcut(x)); an empty shortcut is the identity.
+
+    (H, W, D) volume -> the body's output (H2, W2, D2), which the shortcut's must equal.
+    The ResNet slides (skip connections); notebook 04, the ResNet section.
+    """
 
     body: tuple
     shortcut: tuple = ()
@@ -110,7 +131,12 @@ class Residual(Layer):
 
 @dataclass(frozen=True)
 class Network:
-    """A whole network: name, input volume (H, W, D) and its layers in order."""
+    """A whole network: name, input volume (H, W, D) and its layers in order.
+
+    name: str; input_shape: (H, W, D) ints; layers: tuple of ``Layer``; note: str.
+    The lecture's architectures, slides 'LeNet-5' to 'ResNet' and 'Programming Tasks';
+    notebook 04.
+    """
 
     name: str
     input_shape: tuple[int, int, int]
@@ -136,15 +162,17 @@ class Network:
 
 
 def layer_table(network: Network) -> LayerTable:
-    """The per-layer table of the AlexNet/VGG slides: output volume, memory, params, mult-adds."""
+    """The per-layer table of the AlexNet/VGG slides: output volume, memory, params, mult-adds.
+
+    network: Network -> LayerTable: an INPUT row, then one row per layer (the rows inside a
+    composite block at depth 1+). The AlexNet slide's full listing and the VGG16 slide's
+    table; notebook 04 (every network) and notebook 05, section 2.
+    """
     h, w, d = network.input_shape
     shape: Shape = (h, w, d)
     rows = [Row("INPUT", "image", shape, label="INPUT")]
-    counters: dict[str, int] = {}
-    for layer in network.layers:
-        kind = getattr(layer, "prefix", "") or type(layer).__name__.upper()
-        counters[kind] = counters.get(kind, 0) + 1
-        new = _rows(layer, shape, f"{kind}{counters[kind]}", 0)
+    for layer, default in zip(network.layers, _default_names(network.layers), strict=True):
+        new = _rows(layer, shape, default, 0)
         rows += new
         shape = new[0].shape
     return LayerTable(network, tuple(rows))
@@ -152,12 +180,14 @@ def layer_table(network: Network) -> LayerTable:
 
 def spatial_layers(network: Network) -> dict[str, tuple[int, int, tuple[int, int]]]:
     """The windows of a plain network: (F, S, (before, after)) of each top-level conv and pool
-    layer by its table name, what ``geometry.receptive_fields`` reads."""
-    windows, counters = {}, {}
-    for layer in network.layers:
-        kind = getattr(layer, "prefix", "") or type(layer).__name__.upper()
-        counters[kind] = counters.get(kind, 0) + 1
-        name = layer.name or f"{kind}{counters[kind]}"
+    layer by its table name, what ``geometry.receptive_fields`` reads.
+
+    network: Network -> dict[str, (F, S, (before, after))] of ints.
+    Notebook 06, section 3 'Activation maps and receptive fields' (via ``task.map_windows``).
+    """
+    windows = {}
+    for layer, default in zip(network.layers, _default_names(network.layers), strict=True):
+        name = layer.name or default
         if isinstance(layer, Conv):
             windows[name] = (layer.f, layer.stride, layer.pads())
         elif isinstance(layer, Pool):
@@ -205,6 +235,10 @@ def to_torch(network: Network, logits: bool = True):
     the module ends in logits, as ``F.cross_entropy`` expects (it applies the softmax itself;
     a second one is the double-softmax mistake). Parameters are created in layer order, so
     under the same ``torch.manual_seed`` the same spec gives the same weights.
+
+    network: Network; logits: bool -> nn.Sequential mapping (batch, D, H, W) to the last
+    layer's output, e.g. (batch, 1000) for AlexNet. Notebook 04 (each slide's parameter count
+    checked against the module) and notebook 05, section 2 'The model: 1,191,338 parameters'.
     """
     nn = torch_nn()
     rows = layer_table(network).top  # raises the readable GeometryError before torch does

@@ -29,6 +29,9 @@ def assignment_cnn() -> Network:
     ``F.cross_entropy``. ``torch_names`` give ``to_torch`` the children of
     ``training.task.build_model`` (conv1, relu1, pad2, ...), created in the same order: under one
     ``torch.manual_seed`` both give the same weights.
+
+    () -> Network: 28x28x1 -> (10,). The Programming Tasks slide; notebook 04, 'The
+    programming task's CNN', and notebook 05, section 2 'The model: 1,191,338 parameters'.
     """
     return Network("Assignment CNN", (28, 28, 1), (
         Conv(64, 3, stride=2, padding="valid", act="relu", name="CONV1",
@@ -48,6 +51,9 @@ def lenet5() -> Network:
     """LeNet-5 as on the slide: [CONV-POOL-CONV-POOL-CONV-FC], 5x5 convs /1, 2x2 pools /2, 32x32.
 
     Every C3 filter sees all 6 maps here (the 1998 paper wired only some of them).
+
+    () -> Network: 32x32x1 -> (10,), 61,706 parameters.
+    The LeNet-5 slide; notebook 04, 'LeNet-5 [LeCun et al., 1998]'.
     """
     return Network("LeNet-5", (32, 32, 1), (
         Conv(6, 5, act="tanh", name="C1"),
@@ -65,6 +71,10 @@ def alexnet(towers: int = 1) -> Network:
 
     ``towers=2`` is the paper's two-GPU net: CONV2, CONV4, CONV5 only see their own GPU's half
     of the maps (``groups=2``), which gives the paper's "60 million parameters".
+
+    towers: 1 or 2 -> Network: 227x227x3 -> (1000,).
+    The slide 'Full (simplified) AlexNet architecture'; notebook 04, 'The whole (simplified)
+    AlexNet'.
     """
     return Network("AlexNet" + (" (paper, 2 GPUs)" if towers == 2 else ""), (227, 227, 3), (
         Conv(96, 11, stride=4, padding=0, act="relu", name="CONV1"),
@@ -84,7 +94,11 @@ def alexnet(towers: int = 1) -> Network:
 
 
 def torchvision_alexnet() -> Network:
-    """``torchvision.models.alexnet``: 224 input, CONV1 64 filters pad 2, no NORM, 61,100,840."""
+    """``torchvision.models.alexnet``: 224 input, CONV1 64 filters pad 2, no NORM, 61,100,840.
+
+    () -> Network: 224x224x3 -> (1000,).
+    Notebook 04, 'The whole (simplified) AlexNet': torchvision's AlexNet beside the slide's.
+    """
     return Network("AlexNet (torchvision)", (224, 224, 3), (
         Conv(64, 11, stride=4, padding=2, act="relu", name="CONV1"),
         Pool(3, stride=2, name="POOL1"),
@@ -108,6 +122,9 @@ def zfnet(conv2_stride: int = 2) -> Network:
 
     The slide leaves out that Zeiler & Fergus also gave CONV2 stride 2 (``conv2_stride=2``):
     with the slide's changes alone the maps stay twice as large and FC6 explodes.
+
+    conv2_stride: int -> Network: 227x227x3 -> (1000,).
+    The ZFNet slide; notebook 04, 'ZFNet [Zeiler and Fergus, 2013]'.
     """
     return Network(f"ZFNet (CONV2 stride {conv2_stride})", (227, 227, 3), (
         Conv(96, 7, stride=2, padding=0, act="relu", name="CONV1"),
@@ -149,6 +166,10 @@ def vgg(config: str = "D") -> Network:
     """VGG configuration A, A-LRN, B, C, D (VGG16) or E (VGG19) from the slide's table.
 
     3x3 convs stride 1 pad 1 (C's conv1 layers pad 0), 2x2 max pools stride 2, 224x224x3 input.
+
+    config: a key of VGG_CONFIGS -> Network: 224x224x3 -> (1000,) (softmax last).
+    The VGGNet slide's 'ConvNet Configuration' table and Table 2, and for "D" the VGG16
+    slide's listing; notebook 04, 'VGGNet' and 'VGG16 (configuration D), line by line'.
     """
     if config not in VGG_CONFIGS:
         raise ValueError(f"VGG configuration must be one of {list(VGG_CONFIGS)}, got {config!r}")
@@ -171,6 +192,11 @@ def inception(c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_pr
     """GoogLeNet's inception module; ``bottleneck=False`` drops the 1x1 reductions (naive).
 
     The naive module's pool branch passes all input maps through, so its depth only grows.
+
+    c1 ... pool_proj: ints (a row of GoogLeNet's Table 1) -> Concat: (H, W, D) ->
+    (H, W, c1 + c3 + c5 + pool_proj), or (H, W, c1 + c3 + c5 + D) naive.
+    The GoogLeNet slide's 'Inception module' ("Why are there 1x1 convolutions?"); notebook 04,
+    'GoogLeNet [Szegedy et al., 2014]'.
     """
     if not bottleneck:
         return Concat((
@@ -202,6 +228,10 @@ def googlenet() -> Network:
 
     The stride-2 max pools pad 1 to give the paper's 56, 28, 14, 7 (the paper rounds up); like
     the stride-2 7x7 conv they do not fit exactly and are flagged.
+
+    () -> Network: 224x224x3 -> (1000,), 6,998,552 parameters.
+    The GoogLeNet slide ("Only 5 million params!", "12X less params"); notebook 04,
+    'GoogLeNet [Szegedy et al., 2014]'.
     """
     def module(name: str) -> Concat:
         return inception(*GOOGLENET_INCEPTIONS[name], name=name)
@@ -227,6 +257,10 @@ def residual_block(d_in: int, d_out: int | None = None, stride: int = 1,
     """ResNet's basic block: 3x3 conv-BN-ReLU, 3x3 conv-BN, + x, ReLU (BN after every CONV).
 
     A change of depth or stride gets a 1x1 projection shortcut.
+
+    d_in, d_out (default d_in), stride: ints -> Residual: (H, W, d_in) -> (H2, W2, d_out),
+    H2 = floor((H - 1)/stride) + 1.
+    The ResNet slides; notebook 04, 'ResNet [He et al., 2015]' (the basic block on 56x56x64).
     """
     d_out = d_out or d_in
     body = (Conv(d_out, 3, stride, 1, bias=False), BatchNorm(), Activation("relu"),
@@ -236,7 +270,13 @@ def residual_block(d_in: int, d_out: int | None = None, stride: int = 1,
 
 def bottleneck_block(d_in: int, mid: int, d_out: int | None = None, stride: int = 1,
                      name: str | None = None) -> Residual:
-    """ResNet-50's bottleneck: 1x1 conv down to ``mid``, 3x3 conv, 1x1 conv up to ``d_out``."""
+    """ResNet-50's bottleneck: 1x1 conv down to ``mid``, 3x3 conv, 1x1 conv up to ``d_out``.
+
+    d_in, mid, d_out (default 4 * mid), stride: ints -> Residual: (H, W, d_in) ->
+    (H2, W2, d_out), H2 = floor((H - 1)/stride) + 1.
+    The ResNet slide ("this trick is also used in GoogLeNet"); notebook 04, 'ResNet [He et
+    al., 2015]' (the bottleneck on 56x56x256).
+    """
     d_out = d_out or 4 * mid
     body = (Conv(mid, 1, bias=False), BatchNorm(), Activation("relu"),
             Conv(mid, 3, stride, 1, bias=False), BatchNorm(), Activation("relu"),
@@ -254,7 +294,12 @@ def vgg_config_table() -> str:
     """The VGG slide's "ConvNet Configuration" table from ``VGG_CONFIGS``: one column per
     configuration, one row per stage between max pools; ``*`` marks a layer the configuration
     it grows from does not have (the slide's bold): A-LRN and B from A,
-    C from B, D from C, E from D."""
+    C from B, D from C, E from D.
+
+    () -> str: one line per table row, columns 18 characters wide.
+    The VGGNet slide's 'ConvNet Configuration' table; notebook 04, 'VGGNet [Simonyan and
+    Zisserman, 2014]'.
+    """
     names = list(VGG_CONFIGS)
     stages: dict[str, list[list[str]]] = {}
     for name in names:

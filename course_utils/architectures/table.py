@@ -25,6 +25,10 @@ def text_table(rows: list[list[str]], *, right: frozenset[int] | set[int] = froz
 
     ``right``: columns aligned right (numbers). ``rules_after``: row indices followed by a rule,
     drawn as one ``line`` of dashes as wide as the first row or as dashes under each ``columns``.
+
+    rows: list of rows of str cells, all of one length -> str (lines joined by newlines).
+    The AlexNet/VGG slides' tables as notebook 04 prints them; notebook 05's optimizer settings
+    and results.
     """
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
@@ -39,7 +43,11 @@ def text_table(rows: list[list[str]], *, right: frozenset[int] | set[int] = froz
 
 
 def human(n: float, digits: int = 2) -> str:
-    """Slide-style short number to ``digits`` significant figures: 150,528 -> '150K', 3.2M."""
+    """Slide-style short number to ``digits`` significant figures: 150,528 -> '150K', 3.2M.
+
+    n: float; digits: int -> str. The VGG16 slide's memory column ("224*224*64=3.2M");
+    notebook 04, 'VGG16 (configuration D), line by line'.
+    """
     if n == 0:
         return "0"
     rounded = round(n, digits - 1 - math.floor(math.log10(abs(n))))
@@ -50,7 +58,11 @@ def human(n: float, digits: int = 2) -> str:
 
 
 def human_bytes(n: int) -> str:
-    """Bytes in binary units: 12,042,240 -> '11.5 MiB'."""
+    """Bytes in binary units: 12,042,240 -> '11.5 MiB'.
+
+    n: int (bytes) -> str. The VGG16 slide's memory column at 4 bytes per value; notebook 04,
+    'Your turn: one line of the VGG16 slide'.
+    """
     for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= size:
             return f"{n / size:.1f} {unit}"
@@ -59,7 +71,12 @@ def human_bytes(n: int) -> str:
 
 @dataclass(frozen=True, repr=False)
 class LayerTable:
-    """The per-layer table of a network, with totals; prints as text, renders as HTML."""
+    """The per-layer table of a network, with totals; prints as text, renders as HTML.
+
+    network: Network; rows: tuple[Row, ...] (from ``layer_table``) -> totals params, weights,
+    biases, macs, values, bytes (ints), ``output_shape`` ((H, W, D) or (N,)), ``listing()``.
+    The AlexNet slide's listing and the VGG16 slide's table; notebook 04.
+    """
 
     network: Network
     rows: tuple[Row, ...]

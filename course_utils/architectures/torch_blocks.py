@@ -11,7 +11,11 @@ from torch import nn
 
 
 class ConcatBlock(nn.Module):
-    """GoogLeNet's inception module: branches on the same input, concatenated along channels."""
+    """GoogLeNet's inception module: branches on the same input, concatenated along channels.
+
+    forward: x (batch, C, H, W) -> (batch, C_1 + C_2 + ..., H, W).
+    The GoogLeNet slide's 'Inception module'; notebook 04 (``to_torch`` of a ``Concat``).
+    """
 
     def __init__(self, branches):
         super().__init__()
@@ -22,7 +26,11 @@ class ConcatBlock(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    """ResNet's block, act(body(x) + shortcut(x)): with a zero body it passes x >= 0 through."""
+    """ResNet's block, act(body(x) + shortcut(x)): with a zero body it passes x >= 0 through.
+
+    forward: x (batch, C, H, W) -> body(x)'s shape (batch, C2, H2, W2).
+    The ResNet slides (skip connections); notebook 04, the ResNet section (the zero block).
+    """
 
     def __init__(self, body, shortcut, act):
         super().__init__()

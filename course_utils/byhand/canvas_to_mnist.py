@@ -41,7 +41,11 @@ def _as_ink(canvas) -> np.ndarray:
 
 def ink_box(canvas) -> tuple[slice, slice] | None:
     """The rows and columns the digit's ink spans (pixels above INK), or None for a canvas
-    with no digit on it (nothing drawn, or only a stray mark smaller than MIN_EXTENT)."""
+    with no digit on it (nothing drawn, or only a stray mark smaller than MIN_EXTENT).
+
+    canvas: (H, W) array (uint8 0-255 or float 0-1) -> (rows, cols) slices, or None.
+    Notebook 06, 'Draw a digit': step 1 of making a drawing an MNIST input.
+    """
     ink = _as_ink(canvas) > INK
     if not ink.any():
         return None
@@ -65,7 +69,11 @@ def _area_weights(n_in: int, n_out: int) -> np.ndarray:
 
 def fit_box(digit: np.ndarray, box: int = BOX) -> np.ndarray:
     """The digit scaled so its longer side is `box` pixels, its aspect ratio kept: MNIST's
-    "size normalized to fit in a 20x20 pixel box while preserving their aspect ratio"."""
+    "size normalized to fit in a 20x20 pixel box while preserving their aspect ratio".
+
+    digit: (h, w) float array -> (h2, w2) float array, max(h2, w2) = box, h2 / w2 ~ h / w.
+    Notebook 06, 'Draw a digit': step 2 (the 20x20 box).
+    """
     height, width = digit.shape
     scale = box / max(height, width)
     # Half up, not Python's half to even: 2.5 pixels is 3, the same way for every size.
@@ -74,7 +82,11 @@ def fit_box(digit: np.ndarray, box: int = BOX) -> np.ndarray:
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
-    """(row, column) of the ink's centre of mass, in 0-based pixel indices."""
+    """(row, column) of the ink's centre of mass, in 0-based pixel indices.
+
+    image: (H, W) array of ink, not all 0 -> (row, column) floats.
+    Notebook 06, 'Draw a digit': the point step 3 (``place_by_mass``) centres.
+    """
     total = image.sum()
     rows, cols = np.indices(image.shape)
     return float((rows * image).sum() / total), float((cols * image).sum() / total)
@@ -84,7 +96,11 @@ def place_by_mass(digit: np.ndarray, size: int = SIZE, centre: float = CENTRE) -
     """The digit in a size x size image, moved by whole pixels so its centre of mass lands
     within half a pixel of (centre, centre): MNIST's "centered in a 28x28 image by computing
     the center of mass". A lopsided digit is kept whole (moved only as far as the frame
-    allows): cutting ink off would change the digit more than a centre a pixel off."""
+    allows): cutting ink off would change the digit more than a centre a pixel off.
+
+    digit: (h, w) array, h, w <= size -> (size, size) float array (28x28 by default).
+    Notebook 06, 'Draw a digit': step 3 (centred by mass in 28x28).
+    """
     height, width = digit.shape
     com_row, com_col = centre_of_mass(digit)
     top = min(max(round(centre - com_row), 0), size - height)
@@ -99,7 +115,11 @@ def to_mnist(canvas) -> np.ndarray | None:
     float32 in [0, 1], made the way MNIST's digits were (yann.lecun.com/exdb/mnist: "normalized
     to fit in a 20x20 pixel box while preserving their aspect ratio ... centered in a 28x28
     image by computing the center of mass"); None for a blank canvas (show BLANK instead of a
-    prediction)."""
+    prediction).
+
+    canvas: (H, W) array -> (28, 28) float32 array in [0, 1], or None.
+    Notebook 06, 'Draw a digit': the input the canvas gives the three trained networks.
+    """
     box = ink_box(canvas)
     if box is None:
         return None

@@ -36,6 +36,9 @@ def similarity(a, b) -> float:
     The mean is removed because it only says how strongly a filter answers the window's overall
     brightness, which every edge kernel ignores (its weights sum to 0); the cosine ignores the
     scale, which the next layer can undo.
+
+    a, b: kernels with the same number of weights, e.g. (3, 3) arrays -> float in [-1, 1].
+    Notebook 06, section 2 'conv1's filters beside the hand-made kernels'.
     """
     a, b = (np.asarray(k, dtype=float).ravel() for k in (a, b))
     if a.shape != b.shape:
@@ -47,7 +50,12 @@ def similarity(a, b) -> float:
 
 def similarity_matrix(filters, kernels: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """``similarity`` of every filter (rows; shape (K, F, F) or (K, 1, F, F)) with every hand
-    kernel (columns, in ``kernels``' order; default ``HAND_KERNELS``)."""
+    kernel (columns, in ``kernels``' order; default ``HAND_KERNELS``).
+
+    filters: (K, F, F) or (K, 1, F, F); kernels: name -> (F, F) array -> (K, len(kernels)) array.
+    Notebook 06, section 2 'conv1's filters beside the hand-made kernels' (under
+    ``best_matches`` and ``nearest_kernel``).
+    """
     kernels = HAND_KERNELS if kernels is None else kernels
     filters = np.asarray(filters, dtype=float)
     filters = filters.reshape(len(filters), -1)
@@ -57,7 +65,11 @@ def similarity_matrix(filters, kernels: dict[str, np.ndarray] | None = None) -> 
 def best_matches(filters, kernels: dict[str, np.ndarray] | None = None
                  ) -> list[tuple[str, int, float]]:
     """For each hand kernel, the learned filter most like it: (kernel name, filter index,
-    similarity), best first."""
+    similarity), best first.
+
+    filters: (K, F, F) or (K, 1, F, F) array -> list of len(kernels) (str, int, float) tuples.
+    Notebook 06, section 2 'conv1's filters beside the hand-made kernels'.
+    """
     kernels = HAND_KERNELS if kernels is None else kernels
     table = similarity_matrix(filters, kernels)
     matches = [(name, int(table[:, j].argmax()), float(table[:, j].max()))
@@ -67,7 +79,11 @@ def best_matches(filters, kernels: dict[str, np.ndarray] | None = None
 
 def nearest_kernel(filters, kernels: dict[str, np.ndarray] | None = None
                    ) -> list[tuple[str, float]]:
-    """For each learned filter, the hand kernel it is most like and the similarity."""
+    """For each learned filter, the hand kernel it is most like and the similarity.
+
+    filters: (K, F, F) or (K, 1, F, F) array -> list of K (str, float) tuples.
+    Notebook 06, section 2 'conv1's filters beside the hand-made kernels' (initial vs trained).
+    """
     kernels = HAND_KERNELS if kernels is None else kernels
     table, names = similarity_matrix(filters, kernels), list(kernels)
     return [(names[int(row.argmax())], float(row.max())) for row in table]

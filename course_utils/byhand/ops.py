@@ -13,14 +13,23 @@ from course_utils.byhand.geometry import GeometryError, padding_pair, pool_strid
 
 
 def pad2d(x: np.ndarray, padding: int | str | tuple[int, int], f: int = 1) -> np.ndarray:
-    """Zero-pad the last two axes: an int P, (before, after), or 'valid'/'same'/'full' for F."""
+    """Zero-pad the last two axes: an int P, (before, after), or 'valid'/'same'/'full' for F.
+
+    x: (..., H, W) array -> (..., H + before + after, W + before + after) array.
+    Slide 'In practice: Common to zero pad the border'; notebook 01, 'Your turn: the
+    convolution loop, with stride and padding', and notebook 03, section 2 'Zero padding'.
+    """
     before, after = padding_pair(padding, f)
     pad = [(0, 0)] * (x.ndim - 2) + [(before, after), (before, after)]
     return np.pad(x, pad)
 
 
 def flip_kernel(w: np.ndarray) -> np.ndarray:
-    """The kernel rotated by 180 degrees: true convolution = cross-correlation with this."""
+    """The kernel rotated by 180 degrees: true convolution = cross-correlation with this.
+
+    w: (..., F, F) array -> the same shape, its last two axes reversed.
+    Notebook 01, section 4 '"Convolution" in deep learning is cross-correlation'.
+    """
     return np.asarray(w)[..., ::-1, ::-1]
 
 
@@ -36,7 +45,11 @@ def _slide(x: np.ndarray, fh: int, fw: int, stride: int, reduce) -> np.ndarray:
 
 
 class KernelShapeError(ValueError):
-    """A kernel whose shape has more than one reading for this input (one line, says which)."""
+    """A kernel whose shape has more than one reading for this input (one line, says which).
+
+    Slide 'A Convolutional Neural Networks (CNNs)- Examples': a 32x32x3 image takes a 5x5x3
+    filter (full depth); notebook 01, section 5 'Volumes: a 32x32x3 image and a 5x5x3 filter'.
+    """
 
 
 def _as_float(a, name: str, dims: tuple[int, ...] = (2, 3)) -> np.ndarray:
@@ -69,8 +82,11 @@ def conv2d(x, w, b=None, stride: int = 1, padding: int | str = 0) -> np.ndarray:
     -> (K, H2, W2); volume (C, H, W) with one filter (C, F, F) -> one activation map (H2, W2);
     (C, H, W) with K filters (K, C, F, F) -> (K, H2, W2). `b` is one bias per filter.
     `padding` is an int or 'valid'/'same'/'full'.
+    H2 = floor((H - F + before + after)/S) + 1 (the slides' (H - F + 2P)/S + 1), W2 likewise.
     Lecture: the 5x5 image with the 3x3 kernel gives 51 at the top left; the 32x32x3 image
     takes a 5x5x3 filter (full depth), so a 2-D kernel on a C > 1 volume is refused.
+    Notebook 01, sections 2-6, slide 'A Convolutional Neural Networks (CNNs)- Examples'
+    (5x5 image, 3x3 kernel -> 51; 32x32x3 image, 5x5x3 filter); notebook 03, section 2.
     """
     x, w = _as_float(x, "x"), _as_float(w, "w", (2, 3, 4))
     if x.ndim == 3 and w.ndim == 2:
@@ -122,12 +138,22 @@ def max_pool2d(x, size: int = 2, stride: int | None = None) -> np.ndarray:
     """Max pooling by hand: the largest value of every size x size window (stride = size).
 
     Lecture: 2x2 / stride 2 on [[2,2,7,3],[9,4,6,1],[8,5,2,4],[3,1,2,6]] -> [[9,7],[8,6]].
+
+    x: (H, W) or (C, H, W) array -> (H2, W2) or (C, H2, W2), H2 = floor((H - size)/S) + 1;
+    each depth slice is pooled on its own.
+    Notebook 02, section 2 'Max pooling 2x2, stride 2: the slide's example' (slide 'A
+    Convolutional Neural Networks (CNNs)- Examples') and section 5 (AlexNet's POOL1, 3x3 /2).
     """
     return _pool(x, size, stride, np.max)
 
 
 def avg_pool2d(x, size: int = 2, stride: int | None = None) -> np.ndarray:
-    """Average pooling by hand: the mean of every size x size window (stride defaults to size)."""
+    """Average pooling by hand: the mean of every size x size window (stride defaults to size).
+
+    x: (H, W) or (C, H, W) array -> (H2, W2) or (C, H2, W2), H2 = floor((H - size)/S) + 1.
+    Notebook 02, section 3 'Average pooling'; the LeNet-5 slide's subsampling layers (2x2 at
+    stride 2) are average pools (``networks.lenet5``).
+    """
     return _pool(x, size, stride, np.mean)
 
 

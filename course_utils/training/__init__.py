@@ -1,6 +1,6 @@
 """Training the lecture's programming task (notebooks 05-07, ``python -m course_utils.assignment``).
 
-- ``data``: MNIST, byte-exact, as NumPy arrays or device tensors (``Dataset``).
+- ``mnist``: MNIST, byte-exact, as NumPy arrays or device tensors (``Dataset``).
 - ``loop``: the plain training loop and evaluation, the part a student reads.
 - ``task``: the task's CNN, its layer names, quick mode.
 - ``optimizers``: Adam, Adadelta and SGD with their settings and sources.
@@ -12,6 +12,6 @@
 """
 
 __all__ = [
-    "data", "devices", "engine", "fast_path", "files", "graphed_step", "inspect_network", "loop",
-    "messages", "optimizers", "results", "task",
+    "devices", "engine", "fast_path", "files", "graphed_step", "inspect_network", "loop",
+    "messages", "mnist", "optimizers", "results", "task",
 ]

@@ -56,7 +56,7 @@ def describe_device(device: torch.device) -> str:
 
 def colab_gpu_hint(device: torch.device) -> str | None:
     """On Colab without a GPU, how to get one (the full run takes minutes there instead of a
-    quarter of an hour: README, Performance)."""
+    quarter of an hour: benchmarks/README.md)."""
     if "google.colab" in sys.modules and device.type == "cpu":
         return ("Colab is running on CPU: Runtime > Change runtime type > T4 GPU, "
                 "then Runtime > Run all.")

@@ -2,7 +2,7 @@
 
 ``make_train_step(model, optimizer, fast)`` returns ``step(images, labels) -> loss`` for
 ``course_utils.training.loop.train_epoch``. Each switch of :class:`FastPath` is a speed-up measured
-by ``benchmarks/train_speed.py`` (README, *Performance*); none changes the model, the data order
+by ``benchmarks/train_speed.py`` (benchmarks/README.md); none changes the model, the data order
 or the loss. A student reading the loop can skip this module: with no switch on, the step is
 ``loop.train_step`` itself.
 """
@@ -42,7 +42,7 @@ class FastPath:
     # no compile time; exclusive with the compile switches
     capture_graph: bool = False
     # bfloat16 autocast for conv/matmul: faster on a CPU with AVX512-BF16, but opt-in because
-    # it moved final accuracies more than the fast path may (README, Performance)
+    # it moved final accuracies more than the fast path may (benchmarks/README.md)
     bf16: bool = False
     # dropout masks from 31-bit random integers: the same Bernoulli(1 - p) keep-or-drop and
     # 1/(1 - p) scale, cheaper to draw than bernoulli_ on a CPU, but not the plain path's masks
@@ -81,7 +81,7 @@ WHAT_CHANGES = {
 PLAIN = FastPath()
 # The two CUDA paths, both with no host sync inside an epoch and the test set in one batch:
 # torch.compile's graphs, and the eager step captured by hand, the default because it measured
-# faster and has no compile time (README, Performance).
+# faster and has no compile time (benchmarks/README.md).
 CUDA_COMPILED = FastPath(compile_optimizer=True, compile_model=True, cuda_graphs=True,
                          sync_every=0, eval_batch_size=10_000)
 CUDA_GRAPHED = FastPath(capture_graph=True, sync_every=0, eval_batch_size=10_000)
@@ -145,7 +145,7 @@ def _compiled(function: Callable, what: str, **options) -> Callable:
 class IntegerDropout(nn.Dropout):
     """:class:`torch.nn.Dropout` with its mask drawn as 31-bit random integers below
     (1 - p) * 2**31: the same keep probability (to 2**-31) and scale, without bernoulli_'s
-    per-element floating-point draw, a measurable share of a CPU step (README, Performance)."""
+    per-element floating-point draw, a measurable share of a CPU step (benchmarks/README.md)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:

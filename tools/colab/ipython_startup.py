@@ -7,9 +7,9 @@ lane's IPYTHONDIR): makes each kernel look like a Colab kernel and checks its se
    `%pip` only prints pip's failure, the notebook would go on. A failing `%pip` raises here
    (nbval then fails that cell), and each call is appended to $COLAB_LANE_PIP_LOG, which
    lane.sh reads afterwards to prove that every notebook took the Colab branch.
-The install itself is real: `%pip install ... "course-utils @ git+https://github.com/..."` runs
-pip, and lane.sh's git configuration (url.<checkout>.insteadOf) makes that clone come from
-the local checkout, not GitHub.
+The install itself is real: `%pip install ... "course-utils @ git+https://github.com/...@v<version>"`
+runs pip, and lane.sh's git configuration (url.<release>.insteadOf) makes that clone come from
+a bare copy of the checkout's HEAD tagged v<version>, not GitHub.
 """
 
 import os
