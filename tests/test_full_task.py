@@ -1,5 +1,6 @@
 """benchmarks/full_task.py and benchmarks/profile_step.py: argument errors are one line, and a
-quick CPU run records each run's final accuracies (the GPU figures in benchmarks/README.md come from these)."""
+quick CPU run records each run's final accuracies (the GPU figures in benchmarks/README.md come
+from these)."""
 
 import json
 import subprocess

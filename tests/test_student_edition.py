@@ -37,6 +37,17 @@ def test_a_solution_becomes_an_open_exercise_at_its_indentation(tool):
         "check_conv2d(conv2d)")
 
 
+def test_a_written_answer_becomes_your_answer_here(tool):
+    source = ("**Your answers.**\n"
+              "<!-- BEGIN SOLUTION -->\n"
+              "1. Stride 3 does not fit: (7 - 3)/3 + 1 = 2.33.\n"
+              "<!-- END SOLUTION -->")
+    assert tool.clear_solutions(source, markdown=True) == "**Your answers.**\nYOUR ANSWER HERE"
+    # a code cell's markers do nothing in markdown, and the reverse
+    assert tool.clear_solutions(source) == source
+    assert tool.clear_solutions("### BEGIN SOLUTION", markdown=True) == "### BEGIN SOLUTION"
+
+
 @pytest.mark.parametrize(("source", "message"), [
     ("### BEGIN SOLUTION\nx = 1", "BEGIN SOLUTION without ### END SOLUTION"),
     ("x = 1\n### END SOLUTION", "line 2: ### END SOLUTION without ### BEGIN SOLUTION"),
@@ -89,7 +100,7 @@ import nbformat
 from nbgrader.preprocessors import ClearOutput, ClearSolutions
 sys.path.insert(0, sys.argv[1])
 from make_student_edition import SOURCE, student_notebook
-differ, cells = [], 0
+differ, cells, answers = [], 0, 0
 for path in sorted(SOURCE.glob("[0-9][0-9]_*.ipynb")):
     ours = student_notebook(nbformat.read(path, as_version=4), path.name)
     theirs, _ = ClearSolutions(enforce_metadata=False).preprocess(
@@ -100,7 +111,11 @@ for path in sorted(SOURCE.glob("[0-9][0-9]_*.ipynb")):
             cells += 1
             if (mine.source, mine.outputs) != (nbgrader_cell.source, nbgrader_cell.outputs):
                 differ.append(f"{path.name} cell {index}")
-print(cells, differ)
+        elif mine.cell_type == "markdown" and index > 0:  # cell 0 carries the student note
+            answers += "YOUR ANSWER HERE" in mine.source
+            if mine.source != nbgrader_cell.source:
+                differ.append(f"{path.name} cell {index}")
+print(cells, answers, differ)
 """
 
 
@@ -115,6 +130,7 @@ def test_student_edition_is_what_nbgrader_makes_of_our_source():
         [sys.executable, "-c", COMPARE_WITH_NBGRADER, str(TOOL.parent)], capture_output=True,
         text=True, env={**os.environ, "PYTHONPATH": str(NBGRADER)})
     assert result.returncode == 0, result.stderr[-2000:]
-    cells, differ = result.stdout.strip().rsplit("\n", 1)[-1].split(" ", 1)
+    cells, answers, differ = result.stdout.strip().rsplit("\n", 1)[-1].split(" ", 2)
     assert int(cells) > 100, result.stdout  # every notebook's code cells were compared
+    assert int(answers) >= 7, result.stdout  # and the written answers: one cell per notebook
     assert differ == "[]", f"our student edition and nbgrader's differ in: {differ}"

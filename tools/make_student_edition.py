@@ -2,9 +2,12 @@
 
 nbgrader's conventions, so an instructor who uses nbgrader can feed our notebooks to it: in a
 code cell, the lines from ``### BEGIN SOLUTION`` to ``### END SOLUTION`` become
-``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the same indentation (what
-nbgrader's ClearSolutions writes); every output and execution count is cleared and saved widget
-state dropped (ClearOutput); the Colab badge opens the student copy.
+``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the same indentation; in a markdown
+cell (a written answer, e.g. the model answers to a notebook's open questions), the lines from
+``<!-- BEGIN SOLUTION -->`` to ``<!-- END SOLUTION -->`` (invisible in the rendered solution
+edition) become ``YOUR ANSWER HERE`` (both what nbgrader's ClearSolutions writes); every output
+and execution count is cleared and saved widget state dropped (ClearOutput); the Colab badge
+opens the student copy.
 
     python tools/make_student_edition.py            # (re)write student/
     python tools/make_student_edition.py --check    # exit 1 when student/ is out of date
@@ -23,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE, TARGET = ROOT / "notebooks", ROOT / "student"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 OPEN_EXERCISE = ("# YOUR CODE HERE", "raise NotImplementedError()")
+# A written answer's markers: an HTML comment, so the solution edition renders only the answer.
+TEXT_BEGIN, TEXT_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
+OPEN_ANSWER = ("YOUR ANSWER HERE",)
 NOTE = ("*Student edition: the exercises are open; `notebooks/{name}` is the solution "
         "edition.*")
 
@@ -31,24 +37,27 @@ class SolutionMarkerError(ValueError):
     """A BEGIN SOLUTION without its END (or the reverse)."""
 
 
-def clear_solutions(source: str, where: str = "a cell") -> str:
-    """Replace every BEGIN/END SOLUTION block by the open exercise, keeping its indentation."""
+def clear_solutions(source: str, where: str = "a cell", markdown: bool = False) -> str:
+    """Replace every BEGIN/END SOLUTION block by the open exercise (code) or the open answer
+    (markdown), keeping its indentation."""
+    begin, end = (TEXT_BEGIN, TEXT_END) if markdown else (BEGIN, END)
+    stub = OPEN_ANSWER if markdown else OPEN_EXERCISE
     lines, out, inside = source.split("\n"), [], None
     for number, line in enumerate(lines, 1):
         stripped = line.strip()
-        if stripped == BEGIN:
+        if stripped == begin:
             if inside is not None:
-                raise SolutionMarkerError(f"{where}, line {number}: {BEGIN} inside another")
+                raise SolutionMarkerError(f"{where}, line {number}: {begin} inside another")
             inside = line[:len(line) - len(line.lstrip())]
-            out += [inside + text for text in OPEN_EXERCISE]
-        elif stripped == END:
+            out += [inside + text for text in stub]
+        elif stripped == end:
             if inside is None:
-                raise SolutionMarkerError(f"{where}, line {number}: {END} without {BEGIN}")
+                raise SolutionMarkerError(f"{where}, line {number}: {end} without {begin}")
             inside = None
         elif inside is None:
             out.append(line)
     if inside is not None:
-        raise SolutionMarkerError(f"{where}: {BEGIN} without {END}")
+        raise SolutionMarkerError(f"{where}: {begin} without {end}")
     return "\n".join(out)
 
 
@@ -60,6 +69,8 @@ def student_notebook(notebook: nbformat.NotebookNode, name: str) -> nbformat.Not
         if cell.cell_type == "code":
             cell.source = clear_solutions(cell.source, f"{name}, cell {index}")
             cell.outputs, cell.execution_count = [], None
+        elif cell.cell_type == "markdown":
+            cell.source = clear_solutions(cell.source, f"{name}, cell {index}", markdown=True)
         cell.metadata.pop("execution", None)
     first = student.cells[0]
     first.source = re.sub(r"/blob/([^/]+)/notebooks/", r"/blob/\1/student/", first.source)
