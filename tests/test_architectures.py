@@ -200,3 +200,19 @@ def test_valid_layers_still_build_and_count_as_the_slides_do():
     assert conv.rows((227, 227, 3), "CONV1", 0)[0].weights == 34848
     assert arch.Conv(8, 3, padding=(0, 1), groups=2).pads() == (0, 1)
     assert arch.Dropout(0).rate == 0 and arch.Pool(3, stride=2).step == 2
+
+
+def test_lrn_computes_the_alexnet_papers_formula():
+    """AlexNet, Section 3.3: b = a / (k + alpha * sum of a^2 over n neighbouring maps)^beta with
+    k = 2, n = 5, alpha = 1e-4, beta = 0.75. PyTorch's LocalResponseNorm averages the squares,
+    so the spec must hand it alpha * n; passing the paper's alpha as is computes another layer."""
+    lrn = arch.LRN()
+    (module,) = lrn.torch_parts((6, 6, 8))
+    a = torch.randn(1, 8, 6, 6, generator=torch.Generator().manual_seed(0)) * 30
+    squares = a.pow(2)
+    sums = torch.stack([squares[:, max(0, c - lrn.size // 2):c + lrn.size // 2 + 1].sum(1)
+                        for c in range(8)], dim=1)
+    paper = a / (lrn.k + lrn.alpha * sums).pow(lrn.beta)
+    assert torch.allclose(module(a), paper, rtol=1e-5)
+    as_is = torch.nn.LocalResponseNorm(lrn.size, lrn.alpha, lrn.beta, lrn.k)
+    assert not torch.allclose(as_is(a), paper, rtol=1e-3)  # the mistake this guards against

@@ -28,6 +28,7 @@ TORCH_FREE = [
     "course_utils.checks.verdict", "course_utils.checks.byhand",
     "course_utils.checks.architectures", "course_utils.display.plots",
     "course_utils.display.plots_learned", "course_utils.display.widgets",
+    "course_utils.display.illustrations",
     "course_utils.display.training_plots", "course_utils.training.mnist",
 ]
 HEAVY = {"torch", "torchvision", "keras", "tensorflow"}

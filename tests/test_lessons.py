@@ -101,3 +101,42 @@ def test_the_numbers_in_the_model_answers_are_computed():
     for number, values in stated.items():
         missing = [v for v in values if v not in _answers(number)]
         assert not missing, f"notebook {number}'s model answers lack the computed {missing}"
+
+
+def _code(notebook: Path) -> list[dict]:
+    return [c for c in cells(notebook) if c["cell_type"] == "code"]
+
+
+def _is_check(cell: dict) -> bool:
+    return "verify" in cell.get("metadata", {}).get("tags", [])
+
+
+@by_name
+def test_the_checks_of_a_lesson_sit_in_collapsed_cells_of_assertions(notebook):
+    import ast
+
+    checks = [c for c in _code(notebook) if _is_check(c)]
+    assert checks, f"{notebook.name} has no check cells"
+    for cell in checks:
+        source = "".join(cell["source"])
+        assert source.startswith("#@title Checks"), source[:60]  # Colab shows only the title
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden"), "JupyterLab: collapsed"
+        assert all(isinstance(node, ast.Assert) for node in ast.parse(source).body), source
+
+
+@by_name
+def test_no_reading_cell_ends_in_an_assertion(notebook):
+    import ast
+
+    ends = []
+    for index, cell in enumerate(_code(notebook)):
+        source = "".join(cell["source"])
+        if _is_check(cell) or "BEGIN SOLUTION" in source or source.lstrip().startswith("%"):
+            continue
+        try:
+            body = ast.parse(source).body
+        except SyntaxError:  # the Colab setup cell's %pip
+            continue
+        if body and isinstance(body[-1], ast.Assert):
+            ends.append(index)
+    assert not ends, f"{notebook.name}: code cells {ends} end in an assert; move it to a check cell"

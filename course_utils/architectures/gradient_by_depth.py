@@ -6,14 +6,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["first_layer_gradient", "gradient_by_depth"]
+__all__ = ["INITS", "first_layer_gradient", "gradient_by_depth"]
+
+
+INITS = ("default", "xavier")
 
 
 def first_layer_gradient(depth: int, *, residual: bool, width: int = 32, batch: int = 64,
-                         seed: int = 0) -> float:
+                         seed: int = 0, init: str = "default") -> float:
     """Norm of the loss gradient reaching the FIRST layer's weights of ``depth`` tanh blocks.
 
-    Each block is ``tanh(Linear(h))`` (PyTorch's default init); the plain stack feeds it on
+    Each block is ``tanh(Linear(h))`` with PyTorch's default init (``init="default"``) or
+    Glorot & Bengio's ("xavier": normal, variance 2/(n_in + n_out) times tanh's gain 5/3
+    squared, zero biases), which keeps the signal's scale through tanh layers; the plain stack
+    feeds it on
     (``h = block(h)``), the residual stack adds it to its input (``h = h + block(h)``), so the
     gradient has the shortcut's identity path back to layer 1. Same seed, same weights, same data.
 
@@ -24,10 +30,16 @@ def first_layer_gradient(depth: int, *, residual: bool, width: int = 32, batch: 
     """
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
     gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layers = [nn.Linear(width, width) for _ in range(depth)]
+        if init == "xavier":
+            for layer in layers:
+                nn.init.xavier_normal_(layer.weight, gain=nn.init.calculate_gain("tanh"))
+                nn.init.zeros_(layer.bias)
     x = torch.randn(batch, width, generator=gen)
     target = torch.randn(batch, width, generator=gen)
     h = x

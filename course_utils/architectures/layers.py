@@ -322,7 +322,10 @@ class LRN(Layer):
         return [Row(name, f"local response norm (n={self.size})", shape, depth=depth)]
 
     def torch_parts(self, shape):
-        return [torch_nn().LocalResponseNorm(self.size, self.alpha, self.beta, self.k)]
+        # alpha is the paper's (AlexNet, Section 3.3: a / (k + alpha * sum of n squares)^beta);
+        # PyTorch's LocalResponseNorm averages the squares instead of summing them, so it gets
+        # alpha * n to compute the same thing.
+        return [torch_nn().LocalResponseNorm(self.size, self.alpha * self.size, self.beta, self.k)]
 
 
 @dataclass(frozen=True)
