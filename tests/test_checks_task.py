@@ -124,3 +124,15 @@ def test_the_requirements_pass_on_the_solution_and_name_what_is_missing(tmp_path
     assert lines[2].startswith("✗ 10 epochs each: {'adam': 1, 'sgd': 1} (quick mode")
     assert lines[3].startswith("✗ categorical cross-entropy") and "twice" in lines[3]
     assert lines[4] == "✗ loss curves plotted (none.png)"
+
+
+def test_importing_the_checks_draws_nothing_from_the_seeded_rng():
+    """A notebook seeds torch, then imports the checks: the import must not shift the numbers
+    the student's cells draw next (the check's parameter names come from a meta-device model)."""
+    import subprocess
+    import sys
+
+    code = ("import torch; torch.manual_seed(0); a = torch.rand(3); torch.manual_seed(0); "
+            "import course_utils.checks.task; assert torch.equal(a, torch.rand(3))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -24,10 +24,18 @@ from course_utils.checks.verdict import FAILED, PASSED, Verdict, not_implemented
 from course_utils.training import loop, optimizers, task
 
 DROPOUT_RATES = (0.35, 0.5)  # the slide's Dropout(0.35) after pooling and Dropout(0.5) after FC1
-# "conv1 weights", "conv1 biases", ...: the reference's tensors in creation order, in words.
-PARAMETER_NAMES = tuple(
-    name.replace(".weight", " weights").replace(".bias", " biases")
-    for name, _ in task.build_model().named_parameters())
+
+
+def _parameter_names() -> tuple[str, ...]:
+    """"conv1 weights", "conv1 biases", ...: the reference's tensors in creation order, in
+    words. Built on the meta device: no memory, and no draw from the student's seeded RNG."""
+    with torch.device("meta"):
+        model = task.build_model()
+    return tuple(name.replace(".weight", " weights").replace(".bias", " biases")
+                 for name, _ in model.named_parameters())
+
+
+PARAMETER_NAMES = _parameter_names()
 
 
 # Each usual mistake: the reference's layers it replaces (or adds), and the hint that fixes it.
