@@ -11,6 +11,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import ticker
 
 from course_utils.architectures.table import text_table
 
@@ -52,6 +53,30 @@ def plot_loss_curves(histories: dict[str, dict], window: int = 100):
         ax.grid(True, which="both", alpha=0.3)
     steps_ax.legend()
     epochs_ax.legend(fontsize="small", ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_degradation(histories: dict[str, dict], window: int = 50):
+    """ResNet's Figure 1 for MNIST: training loss per step (smoothed) and test error per epoch,
+    one line per network of ``training.degradation`` (notebook 04)."""
+    fig, (train_ax, test_ax) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for h, color in zip(histories.values(), plt.cm.tab10.colors, strict=False):
+        step_loss = np.asarray(h["step_loss"], dtype=float)
+        x = np.arange(1, len(step_loss) + 1) / h["steps_per_epoch"]
+        train_ax.plot(x, smooth(step_loss, window), color=color, label=h["label"])
+        epochs = np.arange(1, len(h["test_accuracy"]) + 1)
+        test_error = 100 * (1 - np.asarray(h["test_accuracy"], dtype=float))
+        test_ax.plot(epochs, test_error, "o-", color=color, label=h["label"])
+    train_ax.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log",
+                 title=f"training loss, {window}-step average")
+    test_ax.set(xlabel="epoch", ylabel="test error (%)", yscale="log",
+                title="test error after each epoch")
+    test_ax.yaxis.set_major_formatter(ticker.ScalarFormatter())  # 2, 10, 50 rather than 10^1
+    test_ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    for ax in (train_ax, test_ax):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
     fig.tight_layout()
     return fig
 
@@ -123,6 +148,6 @@ def save_figure(fig, path) -> None:
 
 
 __all__ = [
-    "plot_accuracy", "plot_confusion_matrix", "plot_loss_curves", "plot_misclassified",
-    "results_table", "save_figure", "smooth",
+    "plot_accuracy", "plot_confusion_matrix", "plot_degradation", "plot_loss_curves",
+    "plot_misclassified", "results_table", "save_figure", "smooth",
 ]

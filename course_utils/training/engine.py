@@ -145,7 +145,7 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
           epochs: int = 10, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED,
           start_state: dict | None = None, out_dir: str | os.PathLike | None = None,
           on_epoch_end: Callable[[dict], None] | None = None, progress: bool = True,
-          spec: OptimizerSpec | None = None,
+          spec: OptimizerSpec | None = None, label: str | None = None,
           fast: bool | FastPath = True) -> tuple[nn.Module, dict]:
     """Train ``model`` (default: the task's CNN) with optimizer ``name``; ``(model, history)``.
 
@@ -154,13 +154,15 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
     order and dropout masks come from ``seed`` too, so a CPU run is repeatable. With
     ``out_dir``, the history JSON is rewritten after every epoch and the final weights are
     saved next to it. ``fast``: the device's ``fast_path_for`` (True), the plain
-    ``loop.train_step`` (False), or a given ``FastPath``.
+    ``loop.train_step`` (False), or a given ``FastPath``. ``label`` names the run in the
+    progress bar and the history (default: the optimizer's label).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     if batch_size < 1:
         raise ValueError(f"batch size must be >= 1, got {batch_size}")
     spec = spec or OPTIMIZERS[name]
+    label = label or spec.label
     device = train_data.images.device
     torch.manual_seed(seed)  # dropout masks
     generator = torch.Generator().manual_seed(seed)  # data order, independent of dropout
@@ -173,17 +175,17 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
     step_fn = make_train_step(module, optimizer, fast)
 
     history = results.new_history(
-        spec.name, spec.label, spec.kwargs, batch_size=batch_size, seed=seed, epochs=epochs,
+        spec.name, label, spec.kwargs, batch_size=batch_size, seed=seed, epochs=epochs,
         train_size=len(train_data), test_size=len(test_data), steps_per_epoch=steps,
         source=spec.source, model=model_name(model), model_fingerprint=fingerprint,
         parameters=count_parameters(module), device=describe_device(device),
         fast_path=fast.describe())
-    bar = progress_bar(epochs * steps, spec.label) if progress else None
+    bar = progress_bar(epochs * steps, label) if progress else None
     try:
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
             losses = train_epoch(module, optimizer, train_data, batch_size, generator,
-                                 name=spec.label, epoch=epoch, progress=bar,
+                                 name=label, epoch=epoch, progress=bar,
                                  step_fn=step_fn, sync_every=fast.sync_every)
             step_losses = losses.tolist()
             if device.type == "cuda":
