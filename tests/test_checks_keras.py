@@ -67,8 +67,8 @@ def test_correct_answers_pass(answer):
 @pytest.mark.parametrize(("wrong", "case", "hint"), [
     (transpose_only, "the task's dense1", "nn.Flatten reads the map as (c, h, w)"),
     (reshape_not_transpose, "the task's dense2", "transpose it (.T)"),
-    (height_width_swapped, "the task's dense1", "nn.Flatten reads the map as (c, h, w)"),
-    (permuted_the_other_way, "the task's dense1", "nn.Flatten reads the map as (c, h, w)"),
+    (height_width_swapped, "the task's dense1", "rows, then columns, then channels (not w, h"),
+    (permuted_the_other_way, "the task's dense1", "not the other way round"),
     (no_final_transpose, "the task's dense2", "transpose it (.T)"),
 ])
 def test_plausible_wrong_answers_fail_naming_the_case_and_the_mistake(wrong, case, hint):

@@ -48,7 +48,8 @@ def test_a_network_written_another_way_passes_too():
     (lambda: slide_network(pad=(1, 0, 1, 0)), "'same' padding before instead of after"),
     (lambda: slide_network(act1=nn.Identity), "no ReLU after conv1"),
     (lambda: slide_network(dense_act=nn.ReLU), "ReLU instead of tanh after dense1"),
-    (lambda: slide_network(rates=(0.65, 0.5)), "dropout rates [0.5, 0.65]"),
+    (lambda: slide_network(rates=(0.65, 0.5)), "dropout 0.65 on the maps then 0.5 on a vector"),
+    (lambda: slide_network(rates=(0.5, 0.35)), "Dropout(0.35) comes after the pooling"),
     (lambda: slide_network(pool_stride=2), "parameter tensor 5 (dense1 weights)"),
     (lambda: slide_network(act1=nn.Tanh, act2=nn.Tanh), "tanh instead of ReLU"),
 ])
@@ -62,6 +63,31 @@ def test_an_open_network_exercise_is_not_implemented_yet():
         raise NotImplementedError()
 
     assert "not implemented yet" in checks_task.verify_task_model(open_exercise).line
+
+
+class OpenForward(PaddingSame):
+    def forward(self, x):
+        raise NotImplementedError()
+
+
+class NoReturn(PaddingSame):
+    def forward(self, x):
+        super().forward(x)
+
+
+class DropoutDeclaredInAnotherOrder(PaddingSame):
+    """The layers' order in __init__ is not the order forward applies them."""
+
+    def __init__(self):
+        super().__init__()
+        self.drop2, self.drop1 = nn.Dropout(0.5), nn.Dropout(0.35)
+
+
+def test_an_open_forward_a_missing_return_and_the_declaration_order():
+    assert "not implemented yet" in checks_task.verify_task_model(OpenForward).line
+    line = checks_task.verify_task_model(NoReturn).line
+    assert line.startswith("✗") and "is a `return` missing?" in line
+    assert checks_task.verify_task_model(DropoutDeclaredInAnotherOrder).passed
 
 
 def no_zero_grad(model, optimizer, images, labels):

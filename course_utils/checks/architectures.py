@@ -17,7 +17,8 @@ import numpy as np
 
 from course_utils import architectures
 from course_utils.architectures import layers
-from course_utils.checks.verdict import Case, Verdict, report, verify
+from course_utils.checks.answers import as_int, as_int_tree
+from course_utils.checks.verdict import Case, Mistake, Verdict, report, verify
 
 
 def _table(shape: tuple[int, int, int], *specs: layers.Layer):
@@ -57,24 +58,39 @@ def conv_layer_cases() -> list[Case]:
     n = (side - 1) * stride + f - 2 * padding
     return [
         Case("AlexNet's CONV1: 96 11x11 filters, stride 4, on 227x227x3 (-> 55x55x96, 34,944)",
-             (227, 3, 96, 11, 4, 0),
-             "side (N - F + 2P)/S + 1, depth K; (F*F*D1 + 1)*K parameters (one bias per filter)"),
-        Case("ZFNet's CONV1: 96 7x7 filters, stride 2", (227, 3, 96, 7, 2, 0),
-             "use the stride S and the filter size F you are given"),
-        Case("a VGG conv: 3x3, pad 1 on 56x56x128, 256 filters", (56, 128, 256, 3, 1, 1),
-             "padding adds 2P to N; each filter spans all D1 input maps"),
-        Case("11x11 stride 4 with padding 2 on 227x227x3, 64 filters", (227, 3, 64, 11, 4, 2),
-             "padding adds 2P, not P"),
+             (227, 3, 96, 11, 4, 0)),
+        Case("ZFNet's CONV1: 96 7x7 filters, stride 2", (227, 3, 96, 7, 2, 0)),
+        Case("a VGG conv: 3x3, pad 1 on 56x56x128, 256 filters", (56, 128, 256, 3, 1, 1)),
+        Case("11x11 stride 4 with padding 2 on 227x227x3, 64 filters", (227, 3, 64, 11, 4, 2)),
         Case("a 1x1 conv on 28x28x192, 64 filters", (28, 192, 64, 1, 1, 0)),
         Case(f"seeded: {f}x{f} stride {stride} pad 1 on {n}x{n}x{d_in}, {k} filters",
              (n, d_in, k, f, stride, padding)),
     ]
 
 
+def _side(n, f, stride, padding):
+    return (n - f + 2 * padding) // stride + 1
+
+
+# (n, d_in, k, f, stride, padding) -> ((side, side, k), params): one slip each
+CONV_LAYER_MISTAKES = [
+    Mistake(lambda n, d, k, f, s, p: ((_side(n, f, s, p),) * 2 + (k,), f * f * d * k),
+            "each filter has one bias too: (F*F*D1 + 1)*K parameters"),
+    Mistake(lambda n, d, k, f, s, p: ((_side(n, f, s, p),) * 2 + (k,), (f * f + 1) * k),
+            "each filter spans all D1 input maps: F*F*D1 weights per filter"),
+    Mistake(lambda n, d, k, f, s, p: (((n - f + p) // s + 1,) * 2 + (k,), (f * f * d + 1) * k),
+            "padding adds 2P to N (P on each side), not P"),
+    Mistake(lambda n, d, k, f, s, p: ((_side(n, f, s, p),) * 2 + (d,), (f * f * d + 1) * k),
+            "the output depth is the number of filters K, not the input depth"),
+    Mistake(lambda n, d, k, f, s, p: ((_side(n, 11, 4, p),) * 2 + (k,), (11 * 11 * d + 1) * k),
+            "use the stride S and the filter size F you are given, not CONV1's 11 and 4"),
+]
+
+
 def verify_conv_layer(student: Callable) -> Verdict:
     """AlexNet's CONV1 questions: output volume and parameters, for any conv layer."""
     return verify("conv layer", student, reference_conv_layer, conv_layer_cases(),
-                  same=_same_nested)
+                  answer=as_int_tree, mistakes=CONV_LAYER_MISTAKES)
 
 
 def check_conv_layer(student: Callable) -> None:
@@ -87,22 +103,32 @@ def vgg_line_cases() -> list[Case]:
     rng = _seeded(16)
     side, d_in, k = int(rng.integers(9, 60)), int(rng.integers(5, 300)), int(rng.integers(5, 300))
     return [
-        Case("VGG16's first CONV3-64 on 224x224x3 (-> 3.2M memory, 1,728 params)", (224, 3, 64),
-             "memory counts the OUTPUT volume (3x3 pad 1 keeps the side, depth K); params "
-             "(3*3*D1)*K weights, no biases, as the slide counts"),
+        Case("VGG16's first CONV3-64 on 224x224x3 (-> 3.2M memory, 1,728 params)", (224, 3, 64)),
         Case("the second CONV3-64 on 224x224x64", (224, 64, 64)),
-        Case("CONV3-128 on 112x112x64", (112, 64, 128),
-             "the input depth D1 and the number of filters K differ here"),
+        Case("CONV3-128 on 112x112x64", (112, 64, 128)),
         Case("CONV3-512 on 28x28x256", (28, 256, 512)),
         Case("CONV3-512 on 14x14x512", (14, 512, 512)),
-        Case(f"seeded: CONV3-{k} on {side}x{side}x{d_in}", (side, d_in, k),
-             "values, not bytes: one number per activation"),
+        Case(f"seeded: CONV3-{k} on {side}x{side}x{d_in}", (side, d_in, k)),
     ]
+
+
+# (side, d_in, k) -> (memory, params): one slip each
+VGG_LINE_MISTAKES = [
+    Mistake(lambda side, d, k: (side * side * d, 9 * d * k),
+            "memory counts the OUTPUT volume: side*side*K (3x3 pad 1 keeps the side)"),
+    Mistake(lambda side, d, k: (side * side * k, (9 * d + 1) * k),
+            "the slide counts weights only, no biases: (3*3*D1)*K"),
+    Mistake(lambda side, d, k: (side * side * k, 9 * k * k),
+            "each filter spans the INPUT depth D1: (3*3*D1)*K, and D1 and K differ here"),
+    Mistake(lambda side, d, k: (4 * side * side * k, 9 * d * k),
+            "values, not bytes: one number per activation (the slide's memory column)"),
+]
 
 
 def verify_vgg_line(student: Callable) -> Verdict:
     """One line of the VGG16 listing: (memory in activation values, weights)."""
-    return verify("VGG16 line", student, reference_vgg_line, vgg_line_cases(), same=_same_nested)
+    return verify("VGG16 line", student, reference_vgg_line, vgg_line_cases(),
+                  answer=as_int_tree, mistakes=VGG_LINE_MISTAKES)
 
 
 def check_vgg_line(student: Callable) -> None:
@@ -115,48 +141,56 @@ def branch_cases() -> list[Case]:
     side, d_in = int(rng.integers(5, 30)), int(rng.integers(100, 900))
     k, r = int(rng.integers(20, 300)), int(rng.integers(8, 100))
     return [
-        Case("inception 3a's 5x5 branch without 1x1 (-> 120,422,400)", (28, 192, 5, 32),
-             "each of the side*side*K outputs costs F*F*D1 multiply-adds"),
+        Case("inception 3a's 5x5 branch without 1x1 (-> 120,422,400)", (28, 192, 5, 32)),
         Case("inception 3a's 5x5 branch with a 1x1 down to 16", (28, 192, 5, 32),
-             "count the 1x1 conv too: side*side*r*D1, then the 5x5 sees only r maps",
-             {"reduce": 16}),
+             kwargs={"reduce": 16}),
         Case("inception 3a's 3x3 branch with a 1x1 down to 96", (28, 192, 3, 128),
-             "F*F multiply-adds per input map, not F", {"reduce": 96}),
+             kwargs={"reduce": 96}),
         Case("inception 4a's 3x3 branch on 14x14x480, 1x1 down to 96", (14, 480, 3, 208),
              kwargs={"reduce": 96}),
         Case("inception 5b's 5x5 branch on 7x7x832 without 1x1", (7, 832, 5, 128)),
         Case("a 1x1 branch (F = 1) on 28x28x192", (28, 192, 1, 64)),
         Case(f"seeded: {side}x{side}x{d_in}, 3x3 with {k} filters, 1x1 down to {r}",
-             (side, d_in, 3, k), "the output side is the input side ('same' padding)",
-             {"reduce": r}),
+             (side, d_in, 3, k), kwargs={"reduce": r}),
     ]
+
+
+def _branch(side, d, f, k, reduce=None, *, square=True, count_reduce=True, out_side=None):
+    out = side if out_side is None else out_side(side, f)
+    depth = reduce or d
+    cost = out * out * k * (f * f if square else f) * depth
+    if reduce and count_reduce:
+        cost += side * side * reduce * d
+    return cost
+
+
+# (side, d_in, f, k, reduce=r) -> multiply-adds: one slip each
+BRANCH_MISTAKES = [
+    Mistake(lambda side, d, f, k, reduce=None: _branch(side, d, f, k, reduce, count_reduce=False),
+            "count the 1x1 conv too: side*side*r*D1, then the FxF conv sees only r maps"),
+    Mistake(lambda side, d, f, k, reduce=None: _branch(side, d, f, k, reduce, square=False),
+            "F*F multiply-adds per input map and output value, not F"),
+    Mistake(lambda side, d, f, k, reduce=None: side * side * k * f * f,
+            "each of the side*side*K outputs costs F*F*D1 multiply-adds: D1 input maps"),
+    Mistake(lambda side, d, f, k, reduce=None: _branch(side, d, f, k, reduce,
+                                                       out_side=lambda n, f: n - f + 1),
+            "the output side is the input side ('same' padding)"),
+]
 
 
 def verify_branch_macs(student: Callable) -> Verdict:
     """An inception branch's multiply-adds, with and without the 1x1 bottleneck."""
-    return verify("inception branch", student, reference_branch_macs, branch_cases())
+    return verify("inception branch", student, reference_branch_macs, branch_cases(),
+                  answer=as_int, mistakes=BRANCH_MISTAKES)
 
 
 def check_branch_macs(student: Callable) -> None:
     report(verify_branch_macs(student))
 
 
-def _same_nested(got, expected) -> bool:
-    """Tuples of ints (and tuples of ints) compared as plain numbers: (55, 55, 96) == [55, ...]."""
-    def plain(value):
-        if isinstance(value, list | tuple | np.ndarray):
-            return tuple(plain(v) for v in value)
-        try:
-            return int(value) if float(value).is_integer() else float(value)
-        except (TypeError, ValueError):
-            return value
-    if isinstance(expected, BaseException):
-        return isinstance(got, BaseException)
-    return plain(got) == plain(expected)
-
-
 __all__ = [
-    "branch_cases", "check_branch_macs", "check_conv_layer", "check_vgg_line",
-    "conv_layer_cases", "reference_branch_macs", "reference_conv_layer", "reference_vgg_line",
-    "verify_branch_macs", "verify_conv_layer", "verify_vgg_line", "vgg_line_cases",
+    "BRANCH_MISTAKES", "CONV_LAYER_MISTAKES", "VGG_LINE_MISTAKES", "branch_cases",
+    "check_branch_macs", "check_conv_layer", "check_vgg_line", "conv_layer_cases",
+    "reference_branch_macs", "reference_conv_layer", "reference_vgg_line", "verify_branch_macs",
+    "verify_conv_layer", "verify_vgg_line", "vgg_line_cases",
 ]

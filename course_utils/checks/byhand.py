@@ -14,6 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from course_utils.byhand import geometry, ops
+from course_utils.checks import mistakes_byhand as mistakes
+from course_utils.checks.answers import as_int, as_int_tree
 from course_utils.checks.verdict import Case, Verdict, report, verify
 
 # The lecture's examples: the 5x5 image and 3x3 kernel of the convolution slide (51 at the top
@@ -34,17 +36,12 @@ def conv2d_cases() -> list[Case]:
     return [
         Case("the slide's 5x5 image and 3x3 kernel (51 at the top left)",
              (SLIDE_IMAGE, SLIDE_KERNEL, 1, 0)),
-        Case("a non-square 6x8 image", (_random(1, 6, 8), _random(2, 3, 3), 1, 0),
-             "loop over rows and columns separately: H2 = H - F + 1, W2 = W - F + 1"),
-        Case("stride 2 on 7x7", (_random(3, 7, 7), _random(4, 3, 3), 2, 0),
-             "windows start at 0, S, 2S, ...: the output is (N - F)/S + 1 wide"),
+        Case("a non-square 6x8 image", (_random(1, 6, 8), _random(2, 3, 3), 1, 0)),
+        Case("stride 2 on 7x7", (_random(3, 7, 7), _random(4, 3, 3), 2, 0)),
         Case("stride 2 on 8x8, whose last row the stride skips",
-             (_random(5, 8, 8), _random(6, 3, 3), 2, 0),
-             "when (N - F)/S + 1 is not whole, frameworks floor it: no window past the edge"),
-        Case("padding 1", (_random(7, 5, 5), _random(8, 3, 3), 1, 1),
-             "pad P zeros on every side first (np.pad), then slide over the padded image"),
-        Case("a 1x1 kernel (F = 1)", (_random(9, 4, 5), _random(10, 1, 1), 1, 0),
-             "with F = 1 every pixel is its own window"),
+             (_random(5, 8, 8), _random(6, 3, 3), 2, 0)),
+        Case("padding 1", (_random(7, 5, 5), _random(8, 3, 3), 1, 1)),
+        Case("a 1x1 kernel (F = 1)", (_random(9, 4, 5), _random(10, 1, 1), 1, 0)),
         Case("a 2x2 kernel with stride 2 and padding 1",
              (_random(11, 5, 6), _random(12, 2, 2), 2, 1)),
     ]
@@ -54,7 +51,8 @@ def verify_conv2d(student: Callable) -> Verdict:
     """The convolution slide by hand: a one-channel image and one kernel (cross-correlation,
     as every framework computes it)."""
     return verify("conv2d", student,
-                  lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p), conv2d_cases())
+                  lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p), conv2d_cases(),
+                  mistakes=mistakes.CONV2D_MISTAKES)
 
 
 def check_conv2d(student: Callable) -> None:
@@ -66,17 +64,15 @@ def verify_conv_volume(student: Callable) -> Verdict:
     """One filter over a volume (C, H, W) with depth C: one activation map."""
     cases = [
         Case("a 3-channel 7x7 volume and a 3x3x3 filter",
-             (_random(20, 3, 7, 7), _random(21, 3, 3, 3), 1, 0),
-             "a filter spans the full depth: sum over channels and the window together"),
+             (_random(20, 3, 7, 7), _random(21, 3, 3, 3), 1, 0)),
         Case("one channel, the slide's image", (SLIDE_IMAGE[None], SLIDE_KERNEL[None], 1, 0)),
         Case("5 channels, stride 2, padding 1",
-             (_random(22, 5, 6, 9), _random(23, 5, 3, 3), 2, 1),
-             "pad only the height and width, never the channels"),
-        Case("2 channels whose kernels differ", (_random(24, 2, 4, 4), _random(25, 2, 2, 2), 1, 0),
-             "channel c of the input meets channel c of the filter"),
+             (_random(22, 5, 6, 9), _random(23, 5, 3, 3), 2, 1)),
+        Case("2 channels whose kernels differ", (_random(24, 2, 4, 4), _random(25, 2, 2, 2), 1, 0)),
     ]
     return verify("conv over a volume", student,
-                  lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p), cases)
+                  lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p), cases,
+                  mistakes=mistakes.CONV_VOLUME_MISTAKES)
 
 
 def check_conv_volume(student: Callable) -> None:
@@ -88,14 +84,13 @@ def verify_true_convolution(student: Callable) -> Verdict:
     """The mathematicians' convolution: the kernel flipped along both axes first."""
     cases = [
         Case("the slide's image and kernel", (SLIDE_IMAGE, SLIDE_KERNEL)),
-        Case("an asymmetric 2x3 kernel", (_random(30, 5, 6), _random(31, 2, 3)),
-             "flip both axes: w[::-1, ::-1] (a transpose is not a flip)"),
+        Case("an asymmetric 2x3 kernel", (_random(30, 5, 6), _random(31, 2, 3))),
         Case("a 2x2 kernel [[1, 2], [3, 5]]",
-             (_random(32, 4, 4), np.array([[1.0, 2.0], [3.0, 5.0]])),
-             "flip rows AND columns"),
+             (_random(32, 4, 4), np.array([[1.0, 2.0], [3.0, 5.0]]))),
     ]
     return verify("true convolution", student,
-                  lambda x, w: ops.conv2d(x, ops.flip_kernel(w)), cases)
+                  lambda x, w: ops.conv2d(x, ops.flip_kernel(w)), cases,
+                  mistakes=mistakes.TRUE_CONVOLUTION_MISTAKES)
 
 
 def check_true_convolution(student: Callable) -> None:
@@ -106,27 +101,24 @@ def _pool_cases(slide_result: str) -> list[Case]:
     return [
         Case(f"the slide's 4x4 input, 2x2 stride 2 (-> {slide_result})",
              (SLIDE_POOL_INPUT, 2, 2)),
-        Case("AlexNet's overlapping 3x3 stride 2 on 7x7", (_random(40, 7, 7), 3, 2),
-             "windows may overlap when the stride is smaller than the window"),
+        Case("AlexNet's overlapping 3x3 stride 2 on 7x7", (_random(40, 7, 7), 3, 2)),
         Case("a non-square 4x6 input", (_random(41, 4, 6), 2, 2)),
-        Case("3x3 stride 2 on 8x8, whose last row the stride skips", (_random(42, 8, 8), 3, 2),
-             "stop where the window would leave the input"),
+        Case("3x3 stride 2 on 8x8, whose last row the stride skips", (_random(42, 8, 8), 3, 2)),
         Case("a 1x1 window (F = 1)", (_random(43, 3, 3), 1, 1)),
-        Case("negative values only", (-np.abs(_random(44, 4, 4)) - 1, 2, 2),
-             "start the maximum from the window itself, not from 0"),
+        Case("negative values only", (-np.abs(_random(44, 4, 4)) - 1, 2, 2)),
     ]
 
 
 def verify_max_pool(student: Callable) -> Verdict:
     """Max pooling with any window and stride."""
     return verify("max pooling", student, lambda x, f, s: ops.max_pool2d(x, f, s),
-                  _pool_cases("[[9, 7], [8, 6]]"))
+                  _pool_cases("[[9, 7], [8, 6]]"), mistakes=mistakes.MAX_POOL_MISTAKES)
 
 
 def verify_avg_pool(student: Callable) -> Verdict:
     """Average pooling with any window and stride."""
     return verify("average pooling", student, lambda x, f, s: ops.avg_pool2d(x, f, s),
-                  _pool_cases("[[4.25, 4.25], [4.25, 3.5]]"))
+                  _pool_cases("[[4.25, 4.25], [4.25, 3.5]]"), mistakes=mistakes.AVG_POOL_MISTAKES)
 
 
 def check_max_pool(student: Callable) -> None:
@@ -142,13 +134,13 @@ def verify_output_size(student: Callable) -> Verdict:
     cases = [
         Case("the slide's 7x7 input, 3x3 filter, stride 1 (-> 5)", (7, 3, 1, 0)),
         Case("7x7, 3x3, stride 2 (-> 3)", (7, 3, 2, 0)),
-        Case("7x7, 3x3, stride 3: doesn't fit (2.33)", (7, 3, 3, 0),
-             "raise an error when (N - F + 2P) is not divisible by S; don't floor silently"),
-        Case("32x32, 5x5, padding 2 (-> 32)", (32, 5, 1, 2), "padding adds 2P, not P"),
+        Case("7x7, 3x3, stride 3: doesn't fit (2.33)", (7, 3, 3, 0)),
+        Case("32x32, 5x5, padding 2 (-> 32)", (32, 5, 1, 2)),
         Case("AlexNet's CONV1: 227, 11x11, stride 4 (-> 55)", (227, 11, 4, 0)),
         Case("a 1x1 filter", (5, 1, 1, 0)),
     ]
-    return verify("output size", student, geometry.conv_output_size, cases)
+    return verify("output size", student, geometry.conv_output_size, cases, answer=as_int,
+                  mistakes=mistakes.OUTPUT_SIZE_MISTAKES)
 
 
 def check_output_size(student: Callable) -> None:
@@ -157,9 +149,9 @@ def check_output_size(student: Callable) -> None:
 
 def verify_same_padding(student: Callable) -> Verdict:
     """P = (F - 1)/2 keeps the size at stride 1 (odd F)."""
-    cases = [Case(f"F = {f}", (f,), hint="P = (F - 1) / 2 as a whole number")
-             for f in (3, 1, 5, 7, 11)]
-    return verify("same padding", student, lambda f: geometry.padding_for("same", f), cases)
+    cases = [Case(f"F = {f}", (f,)) for f in (3, 1, 5, 7, 11)]
+    return verify("same padding", student, lambda f: geometry.padding_for("same", f), cases,
+                  answer=as_int, mistakes=mistakes.SAME_PADDING_MISTAKES)
 
 
 def check_same_padding(student: Callable) -> None:
@@ -169,13 +161,13 @@ def check_same_padding(student: Callable) -> None:
 def verify_conv_params(student: Callable) -> Verdict:
     """A conv layer's parameters: (F*F*D + 1) * K."""
     cases = [
-        Case("the slide's ten 5x5 filters on a 32x32x3 input (-> 760)", (5, 3, 10),
-             "each filter has F*F*D weights and one bias"),
+        Case("the slide's ten 5x5 filters on a 32x32x3 input (-> 760)", (5, 3, 10)),
         Case("1x1 filters on 64 channels", (1, 64, 32)),
-        Case("3x3 filters on 1 channel", (3, 1, 64), "one bias per filter, not per weight"),
+        Case("3x3 filters on 1 channel", (3, 1, 64)),
         Case("VGG's 3x3, 256 -> 512", (3, 256, 512)),
     ]
-    return verify("conv parameters", student, geometry.conv_params, cases)
+    return verify("conv parameters", student, geometry.conv_params, cases, answer=as_int,
+                  mistakes=mistakes.CONV_PARAMS_MISTAKES)
 
 
 def check_conv_params(student: Callable) -> None:
@@ -191,21 +183,17 @@ def verify_receptive_field(student: Callable) -> Verdict:
     """(size, jump) of one unit after ("conv" | "pool", F, S) layers: r += (F - 1) * j, j *= S."""
     cases = [
         Case("VGG's three 3x3/1 convs (-> 7, 1: as wide as one 7x7)",
-             ([("conv", 3, 1)] * 3,),
-             "a window of F units adds F - 1 to what one unit sees (start from r = 1)"),
-        Case("conv 3x3/2, then conv 3x3/1 (-> 7, 2)", ([("conv", 3, 2), ("conv", 3, 1)],),
-             "after a stride-2 layer, neighbouring units are 2 pixels apart: r grows by "
-             "(F - 1) * jump"),
-        Case("max pool 2x2/2, then conv 3x3/1 (-> 6, 2)", ([("pool", 2, 2), ("conv", 3, 1)],),
-             "a pooling window is a window too: it grows r by (F - 1) * jump and multiplies "
-             "the jump by its stride"),
+             ([("conv", 3, 1)] * 3,)),
+        Case("conv 3x3/2, then conv 3x3/1 (-> 7, 2)", ([("conv", 3, 2), ("conv", 3, 1)],)),
+        Case("max pool 2x2/2, then conv 3x3/1 (-> 6, 2)", ([("pool", 2, 2), ("conv", 3, 1)],)),
         Case("the task's network: conv 3x3/2, conv 2x2/1, pool 2x2/1 (-> 7, 2)",
              ([("conv", 3, 2), ("conv", 2, 1), ("pool", 2, 1)],)),
         Case("AlexNet's CONV1 11x11/4, POOL1 3x3/2, CONV2 5x5/1 (-> 51, 8)",
              ([("conv", 11, 4), ("pool", 3, 2), ("conv", 5, 1)],)),
-        Case("one 1x1 conv (-> 1, 1)", ([("conv", 1, 1)],), "a 1x1 window sees one pixel"),
+        Case("one 1x1 conv (-> 1, 1)", ([("conv", 1, 1)],)),
     ]
-    return verify("receptive field", student, _receptive_reference, cases)
+    return verify("receptive field", student, _receptive_reference, cases, answer=as_int_tree,
+                  mistakes=mistakes.RECEPTIVE_FIELD_MISTAKES)
 
 
 def check_receptive_field(student: Callable) -> None:

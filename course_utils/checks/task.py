@@ -20,10 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_utils.checks.isolated_call import TimeLimitExceeded, call_isolated
 from course_utils.checks.verdict import FAILED, PASSED, Verdict, not_implemented, report
 from course_utils.training import loop, optimizers, task
 
 DROPOUT_RATES = (0.35, 0.5)  # the slide's Dropout(0.35) after pooling and Dropout(0.5) after FC1
+DROPOUT_PLACES = ((0.35, "the maps"), (0.5, "a vector"))  # as forward applies them
 
 
 def _parameter_names() -> tuple[str, ...]:
@@ -78,6 +80,38 @@ def _load_in_order(target: nn.Module, source: nn.Module) -> str | None:
     return None
 
 
+def _eval_forward(model: nn.Module, images: torch.Tensor):
+    """The student's forward with dropout off and no gradients (on the student's thread: the
+    no-grad mode is per thread)."""
+    model.eval()
+    with torch.no_grad():
+        return model(images)
+
+
+def _dropout_in_forward_order(model: nn.Module, images: torch.Tensor) -> list[tuple[float, str]]:
+    """(p, what it drops) of every nn.Dropout in the order forward applies them: 'the maps'
+    for a 4-D input, 'a vector' for 2-D. Where a layer sits in ``__init__`` does not matter."""
+    applied = []
+
+    def record(module, inputs, _output):
+        applied.append((module.p, "the maps" if inputs[0].dim() == 4 else "a vector"))
+
+    hooks = [m.register_forward_hook(record) for m in model.modules()
+             if isinstance(m, nn.Dropout)]
+    try:
+        call_isolated(lambda: _train_forward(model, images[:2]))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return applied
+
+
+def _train_forward(model: nn.Module, images: torch.Tensor):
+    model.train()
+    with torch.no_grad():
+        return model(images)
+
+
 def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
     """The slide's layer list as a PyTorch module: parameters, layer by layer, and outputs."""
     name = "the task's network"
@@ -93,20 +127,32 @@ def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
         return Verdict(False, f"{FAILED} {name}: {count:,} parameters, the slide's network has "
                               f"{expected_count:,}; {mismatch}. Hint: count (F*F*D + 1)*K per "
                               "conv layer and (inputs + 1)*units per dense layer")
-    rates = sorted(m.p for m in model.modules() if isinstance(m, nn.Dropout))
-    if tuple(rates) != DROPOUT_RATES:
-        return Verdict(False, f"{FAILED} {name}: dropout rates {rates}, the slide's are "
-                              f"{list(DROPOUT_RATES)}. Hint: Keras' rate and PyTorch's p are "
-                              "both the fraction dropped")
     images = torch.randn(16, 1, 28, 28,  # MNIST's 28x28 digits, one channel
                          generator=torch.Generator().manual_seed(0))
-    model.eval(), reference.eval()
+    try:
+        rates = _dropout_in_forward_order(model, images)
+        got = call_isolated(_eval_forward, (model, images))
+    except NotImplementedError:
+        return not_implemented(name)
+    except TimeLimitExceeded as err:
+        return Verdict(False, f"{FAILED} {name}: a batch of 16 images {err} (an endless loop "
+                              "in forward?)")
+    except Exception as err:  # noqa: BLE001 - the student's forward, shown as theirs
+        return Verdict(False, f"{FAILED} {name}: a batch of 16 images raised "
+                              f"{type(err).__name__}: {err}")
+    if not torch.is_tensor(got):
+        return Verdict(False, f"{FAILED} {name}: forward returned {type(got).__name__}, not a "
+                              "tensor of logits (is a `return` missing?)")
+    if tuple(rates) != DROPOUT_PLACES:
+        order = " then ".join(f"{p} on {where}" for p, where in rates) or "no nn.Dropout"
+        hint = ("Keras' rate and PyTorch's p are both the fraction dropped"
+                if sorted(p for p, _ in rates) != sorted(DROPOUT_RATES) else
+                "Dropout(0.35) comes after the pooling (on the maps), Dropout(0.5) after "
+                "dense1")
+        return Verdict(False, f"{FAILED} {name}: dropout {order}; the slide's is 0.35 on the "
+                              f"pooled maps then 0.5 on dense1's outputs. Hint: {hint}")
+    reference.eval()
     with torch.no_grad():
-        try:
-            got = model(images)
-        except Exception as err:  # noqa: BLE001 - the student's forward, shown as theirs
-            return Verdict(False, f"{FAILED} {name}: a batch of 16 images raised "
-                                  f"{type(err).__name__}: {err}")
         expected = reference(images)
         if got.shape != expected.shape:
             return Verdict(False, f"{FAILED} {name}: output shape {tuple(got.shape)} for 16 "
@@ -121,6 +167,7 @@ def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
                                   "differ from the slide's network (largest difference "
                                   f"{(got - expected).abs().max().item():.3g}). Hint: compare "
                                   "your layers one by one with the layer list")
+    rates = [p for p, _ in rates]
     return Verdict(True, f"{PASSED} {name}: {count:,} parameters, dropout {list(rates)}, "
                          "and the slide's outputs with the same weights")
 
@@ -214,6 +261,6 @@ def check_requirements(*args, **kwargs) -> None:
         print(verdict.line)
 
 
-__all__ = ["DROPOUT_RATES", "MISTAKES", "check_task_model", "check_train_step",
+__all__ = ["DROPOUT_PLACES", "DROPOUT_RATES", "MISTAKES", "check_task_model", "check_train_step",
            "check_requirements", "requirements", "verify_task_model", "verify_train_step",
            "yours_or_reference"]

@@ -20,6 +20,14 @@ from pathlib import Path
 import numpy as np
 
 import course_utils
+from course_utils.checks.answers import (
+    SMALL_ARRAY,
+    WrongType,
+    as_array,
+    describe,
+    first_difference,
+)
+from course_utils.checks.isolated_call import TIME_LIMIT_S, TimeLimitExceeded, call_isolated
 
 PASSED, FAILED = "✓", "✗"
 _PACKAGE = Path(course_utils.__file__).resolve().parent  # student frames lie outside it
@@ -34,6 +42,15 @@ class Case:
     args: tuple
     hint: str = ""
     kwargs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A plausible wrong solution and the hint for it: when the student's result on a failing
+    case equals what ``wrong`` returns there, this hint is the one shown."""
+
+    wrong: Callable
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -65,23 +82,11 @@ def short(value, width: int = 70) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def _same(got, expected) -> bool:
-    if isinstance(expected, BaseException):
-        return isinstance(got, BaseException)
-    try:
-        got_array, expected_array = np.asarray(got, dtype=float), np.asarray(expected,
-                                                                              dtype=float)
-    except (TypeError, ValueError):
-        return got == expected
-    return got_array.shape == expected_array.shape and bool(
-        np.allclose(got_array, expected_array, rtol=1e-6, atol=1e-9))
-
-
 def _student_line(error: BaseException) -> str:
     """Where the student's code failed: the last frame outside this package and NumPy."""
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if not Path(f.filename).resolve().is_relative_to(_PACKAGE)
-              and "/numpy/" not in f.filename]
+              and "/numpy/" not in f.filename and "/threading.py" not in f.filename]
     if not frames:
         return ""
     frame = frames[-1]
@@ -89,35 +94,108 @@ def _student_line(error: BaseException) -> str:
     return f" in your line {frame.lineno}: {line}" if line else f" in your line {frame.lineno}"
 
 
-def verify(name: str, student: Callable, reference: Callable, cases: Sequence[Case],
-           same: Callable[[object, object], bool] = _same) -> Verdict:
+def _equal(got, expected) -> bool:
+    if isinstance(expected, np.ndarray):
+        return got.shape == expected.shape and bool(
+            np.allclose(got, expected, rtol=1e-6, atol=1e-9))
+    return got == expected
+
+
+def _comparison(got, expected) -> str:
+    if isinstance(expected, np.ndarray) and (expected.size > SMALL_ARRAY
+                                             or got.size > SMALL_ARRAY
+                                             or got.shape != expected.shape):
+        return first_difference(got, expected)
+    return f"expected {describe(expected)}, got {describe(got)}"
+
+
+def _inputs(case: Case) -> str:
+    return ", ".join([describe(a) for a in case.args]
+                     + [f"{k}={describe(v)}" for k, v in case.kwargs.items()])
+
+
+def _diagnose(mistakes: Sequence[Mistake], case: Case, got, answer: Callable) -> str:
+    """The hint of the first known mistake that gives exactly the student's result."""
+    for mistake in mistakes:
+        try:
+            theirs = answer(mistake.wrong(*copy.deepcopy(case.args),
+                                          **copy.deepcopy(case.kwargs)))
+        except Exception:  # noqa: BLE001, S112 - a mistake that cannot run on this case
+            continue
+        if _equal(got, theirs):
+            return mistake.hint
+    return ""
+
+
+def _answer_of(student: Callable, answer: Callable, args: tuple, kwargs: dict):
+    """On the student's thread: call, then convert the result to plain numbers there too, so
+    that nothing the student returned (a rigged ``__array__``, ``__index__``, ...) ever runs
+    where the checker's frames are. (plain value, None) or (None, WrongType)."""
+    value = student(*args, **kwargs)
+    try:
+        return answer(value), None
+    except WrongType as err:
+        return None, err
+
+
+def _fail(name: str, case: Case, what: str, hint: str = "") -> Verdict:
+    hint = f" Hint: {hint}" if hint else ""
+    return Verdict(False, f"{FAILED} {name}: {case.label}: inputs {_inputs(case)}; {what}.{hint}")
+
+
+def verify(name: str, student: Callable, reference: Callable, cases: Sequence[Case], *,
+           answer: Callable = as_array, mistakes: Sequence[Mistake] = (),
+           refusal: type[Exception] = ValueError,
+           time_limit: float = TIME_LIMIT_S) -> Verdict:
     """Run ``student`` and ``reference`` on every case; the first difference fails the check.
 
-    A case whose reference raises expects the student to raise too (the lecture's "doesn't
-    fit" is an error, not a silently floored number)."""
+    The student's call comes first, on deep copies of the inputs, on a thread of its own with a
+    ``time_limit``; its result is turned into plain numbers by ``answer`` (``as_array``,
+    ``as_int``, ``as_int_tree``) on that thread, before the expected value exists and before
+    any comparison. A case whose reference raises
+    ``refusal`` (the lecture's "doesn't fit") expects the student to raise that exception (or a
+    subclass), not any error and not a returned exception object. On a difference, the hint of
+    the first ``mistakes`` entry that reproduces the student's result is shown, else the case's.
+    """
     for case in cases:
+        raised = wrong_type = None
         try:
-            expected = reference(*copy.deepcopy(case.args), **case.kwargs)
-        except ValueError as err:  # the reference refusing (GeometryError) is the answer
-            expected = err
-        try:
-            got = student(*copy.deepcopy(case.args), **case.kwargs)
+            got, wrong_type = call_isolated(_answer_of, (student, answer, copy.deepcopy(case.args),
+                                                         copy.deepcopy(case.kwargs)), {},
+                                            time_limit)
         except NotImplementedError:
             return not_implemented(name)
+        except TimeLimitExceeded as err:
+            return Verdict(False, f"{FAILED} {name}: on {case.label} your code {err} (an "
+                                  "endless loop?); the reference takes milliseconds")
         except Exception as err:  # noqa: BLE001 - the student's error, shown as theirs
-            if isinstance(expected, BaseException):
+            raised = err
+        # the expected value exists only from here on, after the student's code has returned
+        try:
+            expected = answer(reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+        except refusal as err:  # the reference refusing (GeometryError) is the answer
+            expected = err
+        if isinstance(expected, BaseException):
+            if isinstance(raised, refusal):
                 continue
+            if raised is not None:
+                return _fail(name, case, f"expected a {refusal.__name__}, your code raised "
+                             f"{type(raised).__name__}: {short(str(raised), 60)}"
+                             f"{_student_line(raised)}", case.hint)
+            if wrong_type is not None:
+                return _fail(name, case, f"expected a {refusal.__name__} to be raised; your "
+                             f"function {wrong_type}", case.hint)
+            return _fail(name, case, f"expected a {refusal.__name__} to be raised, got "
+                         f"{describe(got)}", _diagnose(mistakes, case, got, answer) or case.hint)
+        if raised is not None:
             return Verdict(False, f"{FAILED} {name}: on {case.label} your code raised "
-                                  f"{type(err).__name__}: {short(str(err), 80)}"
-                                  f"{_student_line(err)}")
-        if not same(got, expected):
-            wanted = (f"an error ({type(expected).__name__})"
-                      if isinstance(expected, BaseException) else short(expected))
-            inputs = ", ".join([short(a, 40) for a in case.args]
-                               + [f"{k}={v!r}" for k, v in case.kwargs.items()])
-            hint = f" Hint: {case.hint}" if case.hint else ""
-            return Verdict(False, f"{FAILED} {name}: {case.label}: inputs {inputs}; expected "
-                                  f"{wanted}, got {short(got)}.{hint}")
+                                  f"{type(raised).__name__}: {short(str(raised), 80)}"
+                                  f"{_student_line(raised)}")
+        if wrong_type is not None:
+            return _fail(name, case, f"your function {wrong_type}")
+        if not _equal(got, expected):
+            return _fail(name, case, _comparison(got, expected),
+                         _diagnose(mistakes, case, got, answer) or case.hint)
     return Verdict(True, f"{PASSED} {name}: {len(cases)} cases match, {cases[0].label} "
                          "included")
 
@@ -128,4 +206,7 @@ def report(verdict: Verdict) -> None:
     print(verdict.line)
 
 
-__all__ = ["FAILED", "PASSED", "Case", "Verdict", "not_implemented", "report", "short", "verify"]
+__all__ = [
+    "FAILED", "PASSED", "Case", "Mistake", "Verdict", "not_implemented", "report", "short",
+    "verify",
+]
