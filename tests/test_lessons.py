@@ -62,7 +62,7 @@ def test_every_notebook_ends_with_open_questions_and_hidden_model_answers(notebo
 def _answers(number: str) -> str:
     notebook = next(p for p in NOTEBOOKS if p.name.startswith(number))
     texts = ["".join(c["source"]) for c in cells(notebook) if c["cell_type"] == "markdown"]
-    return next(t for t in texts if "<!-- BEGIN SOLUTION -->" in t)
+    return "\n".join(t for t in texts if "<!-- BEGIN SOLUTION -->" in t)
 
 
 def test_the_numbers_in_the_model_answers_are_computed():
@@ -87,6 +87,10 @@ def test_the_numbers_in_the_model_answers_are_computed():
     steps = math.ceil(60_000 / 32)
     task_windows = [(3, 2, (0, 0)), (2, 1, (0, 1)), (2, 1, (0, 0)), (2, 2, (0, 0))]
     one_more_pool = geometry.receptive_fields(task_windows)[-1]
+    from course_utils.byhand import backprop
+
+    routed = int(np.count_nonzero(backprop.max_pool_backward(np.ones((1, 1, 2, 2)),
+                                                             grid[None, None], 2, 2)))
     stated = {
         "01": [f"28 - 3 + 1 = {geometry.conv_output_size(28, 3)}", str(flipped),
                f"**{flipped[0][0]}**"],
@@ -98,6 +102,7 @@ def test_the_numbers_in_the_model_answers_are_computed():
                f"(227 - 11)/4 + 1 = {geometry.conv_output_size(227, 11, 4)}"],
         "05": [f"{steps:,} steps", f"{steps * 10 * 3:,} updates"],
         "06": [f"= {one_more_pool.size}$ pixels", f"= {one_more_pool.jump}$"],
+        "08": [f"{routed} of the 16 pixels"],
     }
     for number, values in stated.items():
         missing = [v for v in values if v not in _answers(number)]

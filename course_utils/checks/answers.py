@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 __all__ = [
-    "SMALL_ARRAY", "WrongType", "as_array", "as_int", "as_int_tree", "describe",
+    "SMALL_ARRAY", "WrongType", "as_array", "as_arrays", "as_int", "as_int_tree", "describe",
     "first_difference",
 ]
 
@@ -65,6 +65,17 @@ def as_array(value) -> np.ndarray:
         raise WrongType(f"returned {_kind(value)} that is not an array of numbers{why}; "
                         f"{wanted}") from None
     return np.asarray(array).view(np.ndarray)
+
+
+def as_arrays(*names: str):
+    """A converter for a tuple of arrays such as (dx, dw, db): each entry through ``as_array``."""
+    def convert(value) -> tuple[np.ndarray, ...]:
+        wanted = f"a tuple ({', '.join(names)}) is expected"
+        _refuse_obvious(value, wanted)
+        if not isinstance(value, tuple | list) or len(value) != len(names):
+            raise WrongType(f"returned {_kind(value)}; {wanted}")
+        return tuple(as_array(v) for v in value)
+    return convert
 
 
 def as_int(value) -> int:

@@ -95,13 +95,20 @@ def _student_line(error: BaseException) -> str:
 
 
 def _equal(got, expected) -> bool:
+    if isinstance(expected, tuple) and expected and isinstance(expected[0], np.ndarray):
+        return len(got) == len(expected) and all(map(_equal, got, expected))
     if isinstance(expected, np.ndarray):
         return got.shape == expected.shape and bool(
             np.allclose(got, expected, rtol=1e-6, atol=1e-9))
     return got == expected
 
 
-def _comparison(got, expected) -> str:
+def _comparison(got, expected, parts: Sequence[str] = ()) -> str:
+    if isinstance(expected, tuple) and expected and isinstance(expected[0], np.ndarray):
+        wrong = next(i for i, pair in enumerate(zip(got, expected, strict=True))
+                     if not _equal(*pair))
+        name = parts[wrong] if wrong < len(parts) else f"part {wrong + 1}"
+        return f"{name} wrong: {_comparison(got[wrong], expected[wrong])}"
     if isinstance(expected, np.ndarray) and (expected.size > SMALL_ARRAY
                                              or got.size > SMALL_ARRAY
                                              or got.shape != expected.shape):
@@ -145,7 +152,7 @@ def _fail(name: str, case: Case, what: str, hint: str = "") -> Verdict:
 
 def verify(name: str, student: Callable, reference: Callable, cases: Sequence[Case], *,
            answer: Callable = as_array, mistakes: Sequence[Mistake] = (),
-           refusal: type[Exception] = ValueError,
+           refusal: type[Exception] = ValueError, parts: Sequence[str] = (),
            time_limit: float = TIME_LIMIT_S) -> Verdict:
     """Run ``student`` and ``reference`` on every case; the first difference fails the check.
 
@@ -156,6 +163,8 @@ def verify(name: str, student: Callable, reference: Callable, cases: Sequence[Ca
     ``refusal`` (the lecture's "doesn't fit") expects the student to raise that exception (or a
     subclass), not any error and not a returned exception object. On a difference, the hint of
     the first ``mistakes`` entry that reproduces the student's result is shown, else the case's.
+    ``parts`` names the entries of a tuple result (("dx", "dw", "db")): the verdict says which
+    one is wrong.
     """
     for case in cases:
         raised = wrong_type = None
@@ -194,7 +203,7 @@ def verify(name: str, student: Callable, reference: Callable, cases: Sequence[Ca
         if wrong_type is not None:
             return _fail(name, case, f"your function {wrong_type}")
         if not _equal(got, expected):
-            return _fail(name, case, _comparison(got, expected),
+            return _fail(name, case, _comparison(got, expected, parts),
                          _diagnose(mistakes, case, got, answer) or case.hint)
     return Verdict(True, f"{PASSED} {name}: {len(cases)} cases match, {cases[0].label} "
                          "included")

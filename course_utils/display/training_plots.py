@@ -81,6 +81,31 @@ def plot_degradation(histories: dict[str, dict], window: int = 50):
     return fig
 
 
+def plot_twin_curves(curves: dict[str, list[float]], window: int = 20, gap: bool = True):
+    """Two runs' per-step losses overlaid (smoothed); with ``gap``, how far apart they are step by
+    step (notebook 08: NumPy by hand vs PyTorch from the same weights and batches)."""
+    (first, a), (second, b) = curves.items()
+    fig, axes = plt.subplots(1, 2 if gap else 1, figsize=(12 if gap else 6.5, 4), squeeze=False)
+    loss_ax = axes[0, 0]
+    steps = np.arange(1, len(a) + 1)
+    loss_ax.plot(steps, smooth(a, window), linewidth=4, alpha=0.5, label=first)
+    loss_ax.plot(np.arange(1, len(b) + 1), smooth(b, window), "k--", linewidth=1, label=second)
+    loss_ax.set(xlabel="step", ylabel="loss", yscale="log",
+                title=f"training loss ({window}-step average)")
+    if gap:
+        # a log axis has no 0: identical steps are drawn at 1e-17, below float64's resolution
+        difference = np.maximum(np.abs(np.asarray(a) - np.asarray(b)), 1e-17)
+        axes[0, 1].semilogy(steps, difference, ".", markersize=3)
+        axes[0, 1].set(xlabel="step", ylabel="|difference| (identical: 1e-17)",
+                       ylim=(1e-18, max(1e-12, difference.max() * 10)),
+                       title="how far apart, step by step")
+    for ax in axes.flat:
+        ax.grid(True, which="both", alpha=0.3)
+    loss_ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def plot_accuracy(histories: dict[str, dict]):
     """Test accuracy after every epoch, one line per optimizer."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -149,5 +174,5 @@ def save_figure(fig, path) -> None:
 
 __all__ = [
     "plot_accuracy", "plot_confusion_matrix", "plot_degradation", "plot_loss_curves",
-    "plot_misclassified", "results_table", "save_figure", "smooth",
+    "plot_misclassified", "plot_twin_curves", "results_table", "save_figure", "smooth",
 ]

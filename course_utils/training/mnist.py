@@ -262,6 +262,16 @@ def load_mnist(train: bool = True, root=None, device="cpu"):
     return images.to(device), labels.to(device)
 
 
+def load_mnist_numpy(train: bool = True, size: int | None = None, root=None):
+    """NumPy only (notebook 08): float64 images (N, 1, 28, 28) normalised like
+    ``normalize``, int64 labels (N,); the first ``size`` images."""
+    files = find_mnist(root)
+    prefix = "train" if train else "t10k"
+    images = _parse_idx(files[f"{prefix}-images-idx3-ubyte"])[:size]
+    labels = _parse_idx(files[f"{prefix}-labels-idx1-ubyte"])[:size].astype(np.int64)
+    return ((images / 255.0 - MNIST_MEAN) / MNIST_STD)[:, None].astype(np.float64), labels
+
+
 def normalize(images, mean: float = MNIST_MEAN, std: float = MNIST_STD):
     """uint8 [N,28,28] -> float32 [N,1,28,28] with the usual MNIST normalisation."""
     return ((images.float() / 255.0) - mean).div_(std).unsqueeze(1)
@@ -307,5 +317,5 @@ __all__ = [
     "CLASSES", "MNIST_MD5", "MNIST_MEAN", "MNIST_STD", "TEST_IMAGES", "TRAIN_IMAGES",
     "ChecksumError", "Dataset",
     "MNISTNotFoundError", "cache_dir", "copy_raw", "find_mnist", "load_datasets",
-    "load_mnist", "load_mnist_for_model", "normalize",
+    "load_mnist", "load_mnist_for_model", "load_mnist_numpy", "normalize",
 ]
