@@ -24,6 +24,8 @@ CHECKS = {
     "true convolution": (byhand.verify_true_convolution, mistakes.TRUE_CONVOLUTION_MISTAKES),
     "max pool": (byhand.verify_max_pool, mistakes.MAX_POOL_MISTAKES),
     "avg pool": (byhand.verify_avg_pool, mistakes.AVG_POOL_MISTAKES),
+    "any pool": (byhand.verify_pool, mistakes.POOL_MISTAKES),
+    "stack sizes": (byhand.verify_stack_sizes, mistakes.STACK_MISTAKES),
     "output size": (byhand.verify_output_size, mistakes.OUTPUT_SIZE_MISTAKES),
     "same padding": (byhand.verify_same_padding, mistakes.SAME_PADDING_MISTAKES),
     "conv params": (byhand.verify_conv_params, mistakes.CONV_PARAMS_MISTAKES),
@@ -229,3 +231,27 @@ def test_plain_conversions():
     assert type(as_array(np.zeros(2).view(RiggedArray))) is np.ndarray
     assert describe(np.arange(4.0).reshape(2, 2)) == "[[0., 1.], [2., 3.]]"
     assert describe(np.zeros((7, 7))) == "a 7x7 array"
+
+
+def test_a_generic_pool_written_by_hand_passes():
+    def my_pool(x, size, stride, reduce):
+        rows, cols = (x.shape[0] - size) // stride + 1, (x.shape[1] - size) // stride + 1
+        return np.array([[reduce(x[i * stride:i * stride + size, j * stride:j * stride + size])
+                          for j in range(cols)] for i in range(rows)])
+
+    verdict = byhand.verify_pool(my_pool)
+    assert verdict.passed, verdict.line
+    assert not byhand.verify_pool(lambda x, f, s, reduce: my_pool(x, f, f, reduce)).passed
+
+
+def test_a_stack_walked_with_ones_own_output_size_passes():
+    def my_stack_sizes(n, layers):
+        sizes = []
+        for f, s, p in layers:
+            if (n - f + 2 * p) % s:
+                raise ValueError("doesn't fit")
+            n = (n - f + 2 * p) // s + 1
+            sizes.append(n)
+        return sizes
+
+    assert byhand.verify_stack_sizes(my_stack_sizes).passed

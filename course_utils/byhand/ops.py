@@ -134,6 +134,16 @@ def _pool(x, size: int, stride: int | None, reduce) -> np.ndarray:
     return out if x.ndim == 3 else out[0]
 
 
+def pool2d(x, size: int = 2, stride: int | None = None, reduce=np.max) -> np.ndarray:
+    """Any pooling: ``reduce`` (a function of one size x size window, returning a number) on
+    every window; ``np.max`` is max pooling, ``np.mean`` average pooling.
+
+    x: (H, W) or (C, H, W) array -> (H2, W2) or (C, H2, W2), H2 = floor((H - size)/S) + 1.
+    Notebook 02, section 3 (the exercise: pooling with any reduction).
+    """
+    return _pool(x, size, stride, lambda window: reduce(window[0]))
+
+
 def max_pool2d(x, size: int = 2, stride: int | None = None) -> np.ndarray:
     """Max pooling by hand: the largest value of every size x size window (stride = size).
 
@@ -158,5 +168,5 @@ def avg_pool2d(x, size: int = 2, stride: int | None = None) -> np.ndarray:
 
 
 __all__ = [
-    "KernelShapeError", "avg_pool2d", "conv2d", "flip_kernel", "max_pool2d", "pad2d",
+    "KernelShapeError", "avg_pool2d", "conv2d", "flip_kernel", "max_pool2d", "pad2d", "pool2d",
 ]

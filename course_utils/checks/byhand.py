@@ -121,6 +121,33 @@ def verify_avg_pool(student: Callable) -> Verdict:
                   _pool_cases("[[4.25, 4.25], [4.25, 3.5]]"), mistakes=mistakes.AVG_POOL_MISTAKES)
 
 
+def _root_mean_square(window) -> float:
+    return float(np.sqrt(np.mean(np.square(window))))
+
+
+def verify_pool(student: Callable) -> Verdict:
+    """Pooling with any reduction: ``student(x, size, stride, reduce)``."""
+    cases = [
+        Case("the slide's 4x4 input, 2x2 stride 2, np.max (-> [[9, 7], [8, 6]])",
+             (SLIDE_POOL_INPUT, 2, 2, np.max)),
+        Case("the same with np.mean (-> [[4.25, 4.25], [4.25, 3.5]])",
+             (SLIDE_POOL_INPUT, 2, 2, np.mean)),
+        Case("overlapping 3x3 stride 2 on 7x7 with np.min", (_random(50, 7, 7), 3, 2, np.min)),
+        Case("a non-square 4x6 input with np.median", (_random(51, 4, 6), 2, 2, np.median)),
+        Case("root-mean-square pooling, a function of your window as a 2-D array",
+             (_random(52, 6, 6), 3, 3, _root_mean_square)),
+        Case("3x3 stride 2 on 8x8 with np.max, whose last row the stride skips",
+             (_random(53, 8, 8), 3, 2, np.max)),
+    ]
+    return verify("pooling", student, lambda x, f, s, reduce: ops.pool2d(x, f, s, reduce),
+                  cases, mistakes=mistakes.POOL_MISTAKES)
+
+
+def check_pool(student: Callable) -> None:
+    """Notebook 02's exercise: pooling with any reduction (max, mean, min, median, ...)."""
+    report(verify_pool(student))
+
+
 def check_max_pool(student: Callable) -> None:
     report(verify_max_pool(student))
 
@@ -145,6 +172,37 @@ def verify_output_size(student: Callable) -> Verdict:
 
 def check_output_size(student: Callable) -> None:
     report(verify_output_size(student))
+
+
+def _stack_sizes(n: int, layers) -> list[int]:
+    sizes = []
+    for f, stride, padding in layers:
+        n = geometry.conv_output_size(n, f, stride, padding)
+        sizes.append(n)
+    return sizes
+
+
+def verify_stack_sizes(student: Callable) -> Verdict:
+    """The side after every layer of a stack of (F, S, P) layers; ValueError where one does
+    not fit."""
+    cases = [
+        Case("LeNet-5 on 32: conv 5, pool 2/2, conv 5, pool 2/2, conv 5 (-> 28, 14, 10, 5, 1)",
+             (32, [(5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0), (5, 1, 0)])),
+        Case("AlexNet on 227: CONV1 11/4, POOL1 3/2, CONV2 5/1 pad 2, POOL2 3/2",
+             (227, [(11, 4, 0), (3, 2, 0), (5, 1, 2), (3, 2, 0)])),
+        Case("a VGG block on 224: 3x3 pad 1 twice, pool 2/2", (224, [(3, 1, 1), (3, 1, 1),
+                                                                     (2, 2, 0)])),
+        Case("7x7: 3x3 stride 1 fits, then 3x3 stride 3 on the 5x5 result doesn't",
+             (7, [(3, 1, 0), (3, 3, 0)])),
+        Case("no layers at all", (32, [])),
+    ]
+    return verify("stack of layers", student, _stack_sizes, cases, answer=as_int_tree,
+                  mistakes=mistakes.STACK_MISTAKES)
+
+
+def check_stack_sizes(student: Callable) -> None:
+    """Notebook 03's exercise: the side after every layer of a stack."""
+    report(verify_stack_sizes(student))
 
 
 def verify_same_padding(student: Callable) -> Verdict:
@@ -203,10 +261,11 @@ def check_receptive_field(student: Callable) -> None:
 
 __all__ = [
     "SLIDE_IMAGE", "SLIDE_KERNEL", "SLIDE_POOL_INPUT", "check_avg_pool", "check_conv2d",
-    "check_conv_params", "check_conv_volume", "check_max_pool", "check_output_size",
+    "check_conv_params", "check_conv_volume", "check_max_pool", "check_output_size", "check_pool",
+    "check_stack_sizes", "verify_stack_sizes",
     "check_receptive_field",
     "check_same_padding", "check_true_convolution", "conv2d_cases", "verify_avg_pool",
     "verify_conv2d", "verify_conv_params", "verify_conv_volume", "verify_max_pool",
-    "verify_output_size", "verify_receptive_field", "verify_same_padding",
+    "verify_output_size", "verify_pool", "verify_receptive_field", "verify_same_padding",
     "verify_true_convolution",
 ]

@@ -13,9 +13,9 @@ import numpy as np
 from course_utils.checks.verdict import Mistake
 
 __all__ = [
-    "CONV2D_MISTAKES", "CONV_PARAMS_MISTAKES", "CONV_VOLUME_MISTAKES", "MAX_POOL_MISTAKES",
-    "AVG_POOL_MISTAKES", "OUTPUT_SIZE_MISTAKES", "RECEPTIVE_FIELD_MISTAKES",
-    "SAME_PADDING_MISTAKES", "TRUE_CONVOLUTION_MISTAKES",
+    "AVG_POOL_MISTAKES", "CONV2D_MISTAKES", "CONV_PARAMS_MISTAKES", "CONV_VOLUME_MISTAKES",
+    "MAX_POOL_MISTAKES", "OUTPUT_SIZE_MISTAKES", "POOL_MISTAKES", "RECEPTIVE_FIELD_MISTAKES",
+    "SAME_PADDING_MISTAKES", "STACK_MISTAKES", "TRUE_CONVOLUTION_MISTAKES",
 ]
 
 
@@ -117,6 +117,21 @@ def _size(n, f, s, p, twice=True, plus_one=True):
     return span // s + (1 if plus_one else 0)
 
 
+def _any_pool(fixed=None, **how):
+    """A generic pooling with one slip: a fixed reduction instead of the one given, or the
+    shared window slips above."""
+    def pool(x, f, s, reduce):
+        return _pool(fixed or (lambda win: float(reduce(win))), **how)(x, f, s)
+    return pool
+
+
+# notebook 02: my_pool(x, f, s, reduce) with any reduction
+POOL_MISTAKES = [
+    Mistake(_any_pool(np.max), "call the reduce you were given on each window (np.max is only "
+                               "one of them)"),
+    Mistake(_any_pool(np.mean), "call the reduce you were given on each window, not np.mean"),
+] + [Mistake(_any_pool(**how), hint) for how, hint in _POOL_SHARED]
+
 # notebook 03: output_size(n, f, s, p) -> int, ValueError when it doesn't fit
 OUTPUT_SIZE_MISTAKES = [
     Mistake(lambda n, f, s, p: (n - f + 2 * p) // s + 1,
@@ -125,6 +140,26 @@ OUTPUT_SIZE_MISTAKES = [
             "padding adds 2P (P on each side), not P"),
     Mistake(lambda n, f, s, p: _size(n, f, s, p, plus_one=False),
             "(N - F + 2P)/S + 1: don't forget the + 1 (the first window)"),
+]
+
+def _stack(n, layers, *, from_input=False, last_only=False, floor=False):
+    sizes, side = [], n
+    for f, s, p in layers:
+        start = n if from_input else side
+        side = (start - f + 2 * p) // s + 1 if floor else _size(start, f, s, p)
+        sizes.append(side)
+    return sizes[-1] if last_only and sizes else sizes
+
+
+# notebook 03: stack_sizes(n, [(f, s, p), ...]) -> [side after each layer]
+STACK_MISTAKES = [
+    Mistake(lambda n, layers: _stack(n, layers, from_input=True),
+            "each layer reads the previous layer's output: feed the size you just computed "
+            "into the next layer"),
+    Mistake(lambda n, layers: _stack(n, layers, last_only=True),
+            "return the side after every layer, one per layer, not only the last"),
+    Mistake(lambda n, layers: _stack(n, layers, floor=True),
+            "raise ValueError at the first layer that doesn't fit; don't floor silently"),
 ]
 
 # notebook 03: same_padding(f) -> int
