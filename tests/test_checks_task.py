@@ -162,3 +162,24 @@ def test_importing_the_checks_draws_nothing_from_the_seeded_rng():
             "import course_utils.checks.task; assert torch.equal(a, torch.rand(3))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_crashing_or_endless_training_step_is_one_line(monkeypatch):
+    import functools
+
+    from course_utils.checks import isolated_call
+
+    def crashes(model, optimizer, images, labels):
+        return model(images.flatten(1))  # the conv net wants 4-D images
+
+    line = checks_task.verify_train_step(crashes).line
+    assert line.startswith("✗ train_step: step 1 raised RuntimeError") and "\n" not in line
+
+    def endless(model, optimizer, images, labels):
+        while True:
+            pass
+
+    monkeypatch.setattr(checks_task, "call_isolated",
+                        functools.partial(isolated_call.call_isolated, seconds=0.5))
+    line = checks_task.verify_train_step(endless).line
+    assert line == "✗ train_step: step 1: your code ran longer than 0.5 s (an endless loop?)"

@@ -153,3 +153,14 @@ def test_no_reading_cell_ends_in_an_assertion(notebook):
         if body and isinstance(body[-1], ast.Assert):
             ends.append(index)
     assert not ends, f"{notebook.name}: code cells {ends} end in an assert; move it to a check cell"
+
+
+def test_nothing_before_the_network_exercise_shows_the_reference_network():
+    """The PyTorch listing of the task's network is the exercise's answer: in notebook 05 no
+    cell before MyTaskNet's check prints the reference module, its summary or its layer table."""
+    notebook = next(p for p in NOTEBOOKS if p.name.startswith("05"))
+    sources = ["".join(c["source"]) for c in _code(notebook)]
+    check = next(i for i, s in enumerate(sources) if "check_task_model(MyTaskNet)" in s)
+    shows_answer = ("build_model()", "torchinfo.summary", "assignment_cnn()")
+    early = [s for s in sources[:check] if any(word in s for word in shows_answer)]
+    assert not early, early

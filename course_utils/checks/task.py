@@ -204,9 +204,15 @@ def verify_train_step(student: Callable) -> Verdict:
         with torch.no_grad():  # what a softmax before the loss would report, before the update
             softmaxed = F.cross_entropy(F.softmax(theirs(images), dim=1), labels).item()
         try:
-            got = student(theirs, theirs_opt, images, labels)
+            got = call_isolated(student, (theirs, theirs_opt, images, labels))
         except NotImplementedError:
             return not_implemented(name)
+        except TimeLimitExceeded as err:
+            return Verdict(False, f"{FAILED} {name}: step {step}: your code {err} (an endless "
+                                  "loop?)")
+        except Exception as err:  # noqa: BLE001 - the student's error, shown as theirs
+            return Verdict(False, f"{FAILED} {name}: step {step} raised "
+                                  f"{type(err).__name__}: {err}")
         got_value = float(got) if torch.is_tensor(got) or isinstance(got, float) else None
         if got_value is None or abs(got_value - expected.item()) > 1e-5:
             hint = ("use F.cross_entropy on the logits (no softmax, no nll_loss on logits)"
