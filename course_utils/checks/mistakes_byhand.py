@@ -176,13 +176,14 @@ CONV_PARAMS_MISTAKES = [
 ]
 
 
-def _receptive(layers, jump_applies=True, pools=True, start=1):
+def _receptive(layers, jump_applies=True, pools=True, start=1, grows_by_f=False,
+               pool_stride=True):
     size, jump = start, 1
     for kind, f, s in layers:
         if kind == "pool" and not pools:
             continue
-        size += (f - 1) * (jump if jump_applies else 1)
-        jump *= s
+        size += (f if grows_by_f else f - 1) * (jump if jump_applies else 1)
+        jump *= s if (kind == "conv" or pool_stride) else 1
     return size, jump
 
 
@@ -196,4 +197,8 @@ RECEPTIVE_FIELD_MISTAKES = [
     Mistake(lambda layers: _receptive(layers, pools=False),
             "a pooling window is a window too: it grows r by (F - 1) * jump and multiplies the "
             "jump by its stride"),
+    Mistake(lambda layers: _receptive(layers, pool_stride=False),
+            "a pooling window is a window too: its stride multiplies the jump like a conv's"),
+    Mistake(lambda layers: _receptive(layers, grows_by_f=True),
+            "a window of F units adds F - 1 to what one unit sees (it already saw one of them)"),
 ]
