@@ -64,7 +64,7 @@ def as_array(value) -> np.ndarray:
         why = " (rows of different lengths?)" if ragged else ""
         raise WrongType(f"returned {_kind(value)} that is not an array of numbers{why}; "
                         f"{wanted}") from None
-    return np.asarray(array).view(np.ndarray)
+    return array
 
 
 def as_arrays(*names: str):

@@ -24,8 +24,9 @@ from course_utils.checks.isolated_call import TimeLimitExceeded, call_isolated
 from course_utils.checks.verdict import FAILED, PASSED, Verdict, not_implemented, report
 from course_utils.training import loop, optimizers, task
 
-DROPOUT_RATES = (0.35, 0.5)  # the slide's Dropout(0.35) after pooling and Dropout(0.5) after FC1
-DROPOUT_PLACES = ((0.35, "the maps"), (0.5, "a vector"))  # as forward applies them
+# the slide's Dropout(0.35) after pooling and Dropout(0.5) after FC1, as forward applies them
+DROPOUT_PLACES = ((0.35, "the maps"), (0.5, "a vector"))
+DROPOUT_RATES = tuple(p for p, _ in DROPOUT_PLACES)
 
 
 def _parameter_names() -> tuple[str, ...]:
@@ -80,10 +81,10 @@ def _load_in_order(target: nn.Module, source: nn.Module) -> str | None:
     return None
 
 
-def _eval_forward(model: nn.Module, images: torch.Tensor):
-    """The student's forward with dropout off and no gradients (on the student's thread: the
-    no-grad mode is per thread)."""
-    model.eval()
+def _forward(model: nn.Module, images: torch.Tensor, training: bool = False):
+    """The student's forward without gradients, dropout on (``training``) or off. Called on the
+    student's thread, where the no-grad mode must be set: it is per thread."""
+    model.train(training)
     with torch.no_grad():
         return model(images)
 
@@ -99,17 +100,11 @@ def _dropout_in_forward_order(model: nn.Module, images: torch.Tensor) -> list[tu
     hooks = [m.register_forward_hook(record) for m in model.modules()
              if isinstance(m, nn.Dropout)]
     try:
-        call_isolated(lambda: _train_forward(model, images[:2]))
+        call_isolated(_forward, (model, images[:2], True))
     finally:
         for hook in hooks:
             hook.remove()
     return applied
-
-
-def _train_forward(model: nn.Module, images: torch.Tensor):
-    model.train()
-    with torch.no_grad():
-        return model(images)
 
 
 def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
@@ -131,7 +126,7 @@ def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
                          generator=torch.Generator().manual_seed(0))
     try:
         rates = _dropout_in_forward_order(model, images)
-        got = call_isolated(_eval_forward, (model, images))
+        got = call_isolated(_forward, (model, images))
     except NotImplementedError:
         return not_implemented(name)
     except TimeLimitExceeded as err:
@@ -167,8 +162,7 @@ def verify_task_model(student: nn.Module | Callable[[], nn.Module]) -> Verdict:
                                   "differ from the slide's network (largest difference "
                                   f"{(got - expected).abs().max().item():.3g}). Hint: compare "
                                   "your layers one by one with the layer list")
-    rates = [p for p, _ in rates]
-    return Verdict(True, f"{PASSED} {name}: {count:,} parameters, dropout {list(rates)}, "
+    return Verdict(True, f"{PASSED} {name}: {count:,} parameters, dropout {list(DROPOUT_RATES)}, "
                          "and the slide's outputs with the same weights")
 
 

@@ -248,6 +248,15 @@ def _parse_idx(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
+def _idx_arrays(train: bool, root) -> tuple[np.ndarray, np.ndarray]:
+    """The verified idx files of one split as NumPy: images uint8 [N,28,28] (read-only, a view
+    of the file's bytes), labels int64 [N]."""
+    files = find_mnist(root)
+    prefix = "train" if train else "t10k"
+    return (_parse_idx(files[f"{prefix}-images-idx3-ubyte"]),
+            _parse_idx(files[f"{prefix}-labels-idx1-ubyte"]).astype(np.int64))
+
+
 def load_mnist(train: bool = True, root=None, device="cpu"):
     """The lecture's data set: ``(images uint8 [N,28,28], labels int64 [N])`` as torch tensors.
 
@@ -255,21 +264,15 @@ def load_mnist(train: bool = True, root=None, device="cpu"):
     """
     import torch
 
-    files = find_mnist(root)
-    prefix = "train" if train else "t10k"
-    images = torch.from_numpy(_parse_idx(files[f"{prefix}-images-idx3-ubyte"]).copy())
-    labels = torch.from_numpy(_parse_idx(files[f"{prefix}-labels-idx1-ubyte"]).astype(np.int64))
-    return images.to(device), labels.to(device)
+    images, labels = _idx_arrays(train, root)
+    return torch.from_numpy(images.copy()).to(device), torch.from_numpy(labels).to(device)
 
 
 def load_mnist_numpy(train: bool = True, size: int | None = None, root=None):
     """NumPy only (notebook 08): float64 images (N, 1, 28, 28) normalised like
     ``normalize``, int64 labels (N,); the first ``size`` images."""
-    files = find_mnist(root)
-    prefix = "train" if train else "t10k"
-    images = _parse_idx(files[f"{prefix}-images-idx3-ubyte"])[:size]
-    labels = _parse_idx(files[f"{prefix}-labels-idx1-ubyte"])[:size].astype(np.int64)
-    return ((images / 255.0 - MNIST_MEAN) / MNIST_STD)[:, None].astype(np.float64), labels
+    images, labels = _idx_arrays(train, root)
+    return ((images[:size] / 255.0 - MNIST_MEAN) / MNIST_STD)[:, None], labels[:size]
 
 
 def normalize(images, mean: float = MNIST_MEAN, std: float = MNIST_STD):
