@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NBGRADER := $(VENV)/nbgrader
 
-.PHONY: test test-colab assignment lab lint bench format clean student
+.PHONY: test test-colab assignment lab lint bench format clean student grade
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,keras]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,grade,keras]"
 	# nbgrader only for tests/test_student_edition.py, in its own folder: installed into .venv
 	# it would add its lab and server extensions to the JupyterLab students use.
 	rm -rf $(NBGRADER)
@@ -39,6 +39,11 @@ bench: $(STAMP)
 ## make student: the student edition in student/ (exercises open, no outputs) from notebooks/
 student: $(STAMP)
 	$(BIN)/python tools/make_student_edition.py
+
+## make grade SUBMISSIONS=submitted/ OUT=graded/: grade a class's notebooks in sandboxes
+## (more options in ARGS="--workers 4 --timeout 300"; docs/grading.md)
+grade: $(STAMP)
+	$(BIN)/python -m course_utils.grade "$(SUBMISSIONS)" --out "$(OUT)" $(ARGS)
 
 ## make lab: JupyterLab on the notebooks
 lab: $(STAMP)

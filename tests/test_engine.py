@@ -242,3 +242,56 @@ def test_completed_is_written_only_after_the_weights(mnist_small, tmp_path, monk
     with pytest.raises(OSError, match="disk full"):
         small_train("sgd", mnist_small, epochs=1, out_dir=tmp_path)
     assert not results.history_path(tmp_path, "sgd").exists()  # no history claims a finished run
+
+
+def my_train(model, optimizer, data, epochs, batch_size, generator):
+    """A student's loop: notebook 05's solution."""
+    model.train()
+    losses = []
+    for _ in range(epochs):
+        order = torch.randperm(len(data), generator=generator)
+        for start in range(0, len(data), batch_size):
+            batch = order[start:start + batch_size]
+            losses.append(loop.train_step(model, optimizer, data.images[batch],
+                                          data.labels[batch]).item())
+    return losses
+
+
+def test_a_students_loop_trains_exactly_as_the_plain_engine(mnist_small):
+    """Called one epoch at a time with the engine's generator, my_train sees the same batches
+    and dropout masks as the engine's plain loop: identical losses, tests and weights."""
+    plain_model, plain = small_train("adam", mnist_small, fast=False)
+    model, theirs = small_train("adam", mnist_small, train_function=my_train)
+    assert theirs["step_loss"] == plain["step_loss"]
+    assert theirs["test_accuracy"] == plain["test_accuracy"]
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), plain_model.parameters(),
+                                                 strict=True))
+    assert (theirs["trained_by"], plain["trained_by"]) == ("my_train", engine.ENGINE_LOOP)
+
+
+def test_a_run_is_reused_only_for_the_same_training_loop(mnist_small, tmp_path, capsys):
+    train_data, test_data = mnist_small
+    kwargs = {"epochs": 1, "batch_size": 128, "progress": False, "out_dir": tmp_path,
+              "reuse_finished": True}
+    engine.train_all(["sgd"], train_data, test_data, **kwargs)  # the engine's own loop
+    theirs = engine.train_all(["sgd"], train_data, test_data, train_function=my_train, **kwargs)
+    assert "reusing" not in capsys.readouterr().out and theirs["sgd"]["trained_by"] == "my_train"
+    engine.train_all(["sgd"], train_data, test_data, train_function=my_train, **kwargs)
+    assert "reusing the finished run" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("returned", "message"), [
+    (lambda losses: None, "my_train returned NoneType, not the list of its step losses"),
+    (lambda losses: losses[:-1], "my_train returned 3 losses for one epoch of 4 steps"),
+    (lambda losses: [float("nan")] + losses[1:], "the loss became nan at epoch 1, step 1"),
+])
+def test_a_students_loop_that_returns_nonsense_is_one_clear_error(mnist_small, returned,
+                                                                  message):
+    def wrong(*args):
+        return returned(my_train(*args))
+
+    wrong.__name__ = "my_train"
+    with pytest.raises((TypeError, ValueError, loop.NonFiniteLossError)) as caught:
+        engine.train("sgd", *mnist_small, epochs=1, batch_size=128, progress=False,
+                     train_function=wrong)
+    assert message in str(caught.value)

@@ -41,6 +41,7 @@ MAY_IMPORT = {
     "checks": {"byhand", "architectures", "training", "checks", "keras_task"},
     "display": {"byhand", "architectures", "training", "display"},
     "assignment": {"byhand", "architectures", "training", "display"},
+    "grade": {"byhand", "architectures", "training", "keras_task", "checks", "grade"},
 }
 
 
@@ -143,6 +144,15 @@ def test_a_planted_import_of_torch_is_caught(sources):
         "from torch import nn", 1)
     assert "torch" in reached("course_utils.byhand.ops", planted)
     assert "torch" not in reached("course_utils.byhand.ops", sources)
+
+
+def test_the_graders_worker_needs_only_the_standard_library_and_numpy(sources):
+    """The worker runs inside the sandbox beside the student's code: nothing of the course (no
+    reference answers) and no torch is imported there."""
+    worker = "course_utils.grade.worker"  # run by its path (python -I), so no parent package
+    direct = imports(sources[worker], worker, set(sources), top_level=False)
+    assert {name.split(".")[0] for name in direct} <= set(sys.stdlib_module_names) | {"numpy"}, \
+        direct
 
 
 def test_a_function_level_import_is_not_a_module_level_one():

@@ -100,7 +100,8 @@ def test_the_numbers_in_the_model_answers_are_computed():
                f"{64 * 64 * 10:,}", f"{3 * 32 * 32 * 10_240:,}"],
         "04": [f"{vgg['FC1'].weights:,}", f"about {round(100 * vgg['FC1'].weights / vgg.params)} %",
                f"(227 - 11)/4 + 1 = {geometry.conv_output_size(227, 11, 4)}"],
-        "05": [f"{steps:,} steps", f"{steps * 10 * 3:,} updates"],
+        "05": [f"{steps:,} steps", f"{steps * 10 * 3:,} updates",
+               f"({math.ceil(10_000 / 256)} instead of {math.ceil(10_000 / 32)} on 10,000"],
         "06": [f"= {one_more_pool.size}$ pixels", f"= {one_more_pool.jump}$"],
         "08": [f"{routed} of the 16 pixels"],
     }
@@ -164,3 +165,17 @@ def test_nothing_before_the_network_exercise_shows_the_reference_network():
     shows_answer = ("build_model()", "torchinfo.summary", "assignment_cnn()")
     early = [s for s in sources[:check] if any(word in s for word in shows_answer)]
     assert not early, early
+
+
+def test_nothing_before_the_keras_exercise_shows_the_slide_model():
+    """The Keras layer list is notebook 07's exercise: no cell before my_keras_model's check
+    builds or summarises the reference model, and the student edition holds no layer of it."""
+    for folder in (NOTEBOOKS, STUDENT):
+        notebook = next(p for p in folder if p.name.startswith("07"))
+        sources = ["".join(c["source"]) for c in _code(notebook)]
+        check = next(i for i, s in enumerate(sources)
+                     if "check_keras_model(my_keras_model)" in s)
+        early = [s for s in sources[:check] if "build_keras_model()" in s or "summary()" in s]
+        assert not early, early
+        if folder is STUDENT:
+            assert not any("layers.Conv2D" in s for s in sources[:check])

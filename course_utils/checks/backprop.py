@@ -15,15 +15,18 @@ from collections.abc import Callable
 import numpy as np
 
 from course_utils.byhand import backprop
+from course_utils.checks import verdict
 from course_utils.checks.answers import as_array, as_arrays
 from course_utils.checks.byhand import SLIDE_IMAGE, SLIDE_KERNEL, SLIDE_POOL_INPUT
-from course_utils.checks.verdict import Case, Mistake, Verdict, report, verify
+from course_utils.checks.verdict import Case, Check, Mistake, Verdict, report
 
 __all__ = [
     "CONV_BACKWARD_MISTAKES", "NUMERICAL_GRADIENT_MISTAKES", "POOL_BACKWARD_MISTAKES",
     "check_conv_backward", "check_conv_backward_single", "check_max_pool_backward",
-    "check_numerical_gradient", "verify_conv_backward", "verify_conv_backward_single",
-    "verify_max_pool_backward", "verify_numerical_gradient", "yours_or_reference",
+    "check_numerical_gradient", "conv_backward_check", "conv_backward_single_check", "conv_case",
+    "max_pool_backward_check", "numerical_gradient_check", "pool_case", "square_of_sum",
+    "sum_of_cubes", "sum_of_squares", "verify_conv_backward", "verify_conv_backward_single",
+    "verify_max_pool_backward", "verify_numerical_gradient", "wavy", "yours_or_reference",
 ]
 
 
@@ -33,19 +36,23 @@ def _rng(seed: int) -> np.random.Generator:
 
 # --- the numerical gradient: my_numerical_gradient(f, x, h=1e-5) -> grad ---------------------
 
-def _sum_of_squares(x):
+def sum_of_squares(x):
+    """f(x) = sum(x²): a test function of the numerical-gradient check (gradient 2x)."""
     return float(np.sum(x ** 2))
 
 
-def _sum_of_cubes(x):
+def sum_of_cubes(x):
+    """f(x) = sum(x³): a test function of the numerical-gradient check (gradient 3x²)."""
     return float(np.sum(x ** 3))
 
 
-def _wavy(x):
+def wavy(x):
+    """f(x) = sum(sin(3x) x): a test function of the numerical-gradient check."""
     return float(np.sum(np.sin(3 * x) * x))
 
 
-def _square_of_sum(x):
+def square_of_sum(x):
+    """f(x) = (sum x)²: a test function whose gradient couples every entry."""
     return float(np.sum(x) ** 2)
 
 
@@ -75,19 +82,24 @@ NUMERICAL_GRADIENT_MISTAKES = [
 ]
 
 
-def verify_numerical_gradient(student: Callable) -> Verdict:
+def numerical_gradient_check() -> Check:
     """Central differences for every entry of x, of any shape; x restored after each entry."""
     cases = [
         Case("f(x) = sum(x**2) at x = [1, -2, 3] (-> [2, -4, 6])",
-             (_sum_of_squares, np.array([1.0, -2.0, 3.0]))),
+             (sum_of_squares, np.array([1.0, -2.0, 3.0]))),
         Case("f(x) = sum(x**3) on a 3x4 array (every entry, any shape)",
-             (_sum_of_cubes, _rng(80).normal(size=(3, 4)))),
-        Case("f(x) = sum(sin(3x) * x) on a 2x2x3 array", (_wavy, _rng(81).normal(size=(2, 2, 3)))),
+             (sum_of_cubes, _rng(80).normal(size=(3, 4)))),
+        Case("f(x) = sum(sin(3x) * x) on a 2x2x3 array", (wavy, _rng(81).normal(size=(2, 2, 3)))),
         Case("f(x) = (sum of x)^2: every entry's derivative depends on all the others",
-             (_square_of_sum, _rng(82).normal(size=(2, 3)))),
+             (square_of_sum, _rng(82).normal(size=(2, 3)))),
     ]
-    return verify("numerical gradient", student, backprop.numerical_gradient, cases,
-                  mistakes=NUMERICAL_GRADIENT_MISTAKES)
+    return Check("numerical gradient", backprop.numerical_gradient, cases,
+                 mistakes=NUMERICAL_GRADIENT_MISTAKES)
+
+
+def verify_numerical_gradient(student: Callable) -> Verdict:
+    """:func:`numerical_gradient_check` run on ``student``."""
+    return numerical_gradient_check().verify(student)
 
 
 def check_numerical_gradient(student: Callable) -> None:
@@ -142,7 +154,9 @@ CONV_BACKWARD_MISTAKES = {
 }
 
 
-def _conv_case(label, seed, n, c, h, w, k, f, stride, padding, single=False):
+def conv_case(label, seed, n, c, h, w, k, f, stride, padding, single=False):
+    """A seeded conv-backward case: inputs (dout, x, w, stride, padding) of the given sizes
+    (``single``: one image and channel as 2-D arrays); used by the check and the grader."""
     rng = _rng(seed)
     x, weights = rng.integers(-3, 4, (n, c, h, w)).astype(float), rng.normal(size=(k, c, f, f))
     out_shape = backprop.conv_forward(x, weights, np.zeros(k), stride, padding).shape
@@ -152,7 +166,7 @@ def _conv_case(label, seed, n, c, h, w, k, f, stride, padding, single=False):
     return Case(label, (dout, x, weights, stride, padding))
 
 
-def verify_conv_backward_single(student: Callable) -> Verdict:
+def conv_backward_single_check() -> Check:
     """dx, dw, db of one image and one filter: (dout, x, w, stride, padding)."""
     rng = _rng(90)
     cases = [
@@ -160,15 +174,20 @@ def verify_conv_backward_single(student: Callable) -> Verdict:
              (np.ones((3, 3)), SLIDE_IMAGE, SLIDE_KERNEL, 1, 0)),
         Case("the slide's image, dout with a single 1 at (0, 0)",
              (np.pad([[1.0]], ((0, 2), (0, 2))), SLIDE_IMAGE, SLIDE_KERNEL, 1, 0)),
-        _conv_case("a non-square 6x8 image", 91, 1, 1, 6, 8, 1, 3, 1, 0, single=True),
-        _conv_case("stride 2 on 7x7", 92, 1, 1, 7, 7, 1, 3, 2, 0, single=True),
-        _conv_case("padding 1 on 5x5", 93, 1, 1, 5, 5, 1, 3, 1, 1, single=True),
+        conv_case("a non-square 6x8 image", 91, 1, 1, 6, 8, 1, 3, 1, 0, single=True),
+        conv_case("stride 2 on 7x7", 92, 1, 1, 7, 7, 1, 3, 2, 0, single=True),
+        conv_case("padding 1 on 5x5", 93, 1, 1, 5, 5, 1, 3, 1, 1, single=True),
         Case("a 1x1 kernel", (rng.normal(size=(4, 5)), rng.normal(size=(4, 5)),
                               rng.normal(size=(1, 1)), 1, 0)),
     ]
-    return verify("conv backward (one channel)", student, backprop.conv_backward_single, cases,
-                  answer=as_arrays("dx", "dw", "db"), parts=("dx", "dw", "db"),
-                  mistakes=CONV_BACKWARD_MISTAKES["single"])
+    return Check("conv backward (one channel)", backprop.conv_backward_single, cases,
+                 answer=as_arrays("dx", "dw", "db"), parts=("dx", "dw", "db"),
+                 mistakes=CONV_BACKWARD_MISTAKES["single"])
+
+
+def verify_conv_backward_single(student: Callable) -> Verdict:
+    """:func:`conv_backward_single_check` run on ``student``."""
+    return conv_backward_single_check().verify(student)
 
 
 def check_conv_backward_single(student: Callable) -> None:
@@ -176,18 +195,23 @@ def check_conv_backward_single(student: Callable) -> None:
     report(verify_conv_backward_single(student))
 
 
-def verify_conv_backward(student: Callable) -> Verdict:
+def conv_backward_check() -> Check:
     """dx, dw, db of a batch of volumes and K filters: (dout, x, w, stride, padding)."""
     cases = [
-        _conv_case("2 images, 3 channels, 4 filters, 5x5, 3x3", 100, 2, 3, 5, 5, 4, 3, 1, 0),
-        _conv_case("stride 2 on 7x7", 101, 2, 2, 7, 7, 3, 3, 2, 0),
-        _conv_case("padding 1, non-square 6x8", 102, 3, 2, 6, 8, 2, 3, 1, 1),
-        _conv_case("stride 2 and padding 2, 5x5 filters on 9x7", 103, 2, 2, 9, 7, 3, 5, 2, 2),
-        _conv_case("one image, one channel, one filter", 104, 1, 1, 5, 5, 1, 3, 1, 0),
+        conv_case("2 images, 3 channels, 4 filters, 5x5, 3x3", 100, 2, 3, 5, 5, 4, 3, 1, 0),
+        conv_case("stride 2 on 7x7", 101, 2, 2, 7, 7, 3, 3, 2, 0),
+        conv_case("padding 1, non-square 6x8", 102, 3, 2, 6, 8, 2, 3, 1, 1),
+        conv_case("stride 2 and padding 2, 5x5 filters on 9x7", 103, 2, 2, 9, 7, 3, 5, 2, 2),
+        conv_case("one image, one channel, one filter", 104, 1, 1, 5, 5, 1, 3, 1, 0),
     ]
-    return verify("conv backward", student, backprop.conv_backward, cases,
-                  answer=as_arrays("dx", "dw", "db"), parts=("dx", "dw", "db"),
-                  mistakes=CONV_BACKWARD_MISTAKES["batch"])
+    return Check("conv backward", backprop.conv_backward, cases,
+                 answer=as_arrays("dx", "dw", "db"), parts=("dx", "dw", "db"),
+                 mistakes=CONV_BACKWARD_MISTAKES["batch"])
+
+
+def verify_conv_backward(student: Callable) -> Verdict:
+    """:func:`conv_backward_check` run on ``student``."""
+    return conv_backward_check().verify(student)
 
 
 def check_conv_backward(student: Callable) -> None:
@@ -229,7 +253,9 @@ POOL_BACKWARD_MISTAKES = [
 ]
 
 
-def _pool_case(label, seed, shape, f, stride, repeat_max=False):
+def pool_case(label, seed, shape, f, stride, repeat_max=False):
+    """A seeded max-pool-backward case without ties (``repeat_max``: one maximum shared by two
+    overlapping windows); used by the check and the grader."""
     rng = _rng(seed)
     x = rng.permutation(np.prod(shape)).reshape(shape).astype(float)  # no ties
     if repeat_max:  # one large value in the overlap of two windows
@@ -240,19 +266,24 @@ def _pool_case(label, seed, shape, f, stride, repeat_max=False):
                         stride))
 
 
-def verify_max_pool_backward(student: Callable) -> Verdict:
+def max_pool_backward_check() -> Check:
     """dx of max pooling: (dout, x, f, stride)."""
     cases = [
         Case("the slide's 4x4 input, 2x2 stride 2, dout [[1, 2], [3, 4]]",
              (np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), SLIDE_POOL_INPUT[None, None], 2, 2)),
-        _pool_case("2 images, 3 channels, 2x2 stride 2 on 6x6", 110, (2, 3, 6, 6), 2, 2),
-        _pool_case("AlexNet's overlapping 3x3 stride 2 on 7x7", 111, (1, 2, 7, 7), 3, 2),
-        _pool_case("overlapping 3x3 stride 2 sharing one maximum", 112, (1, 1, 5, 5), 3, 2,
+        pool_case("2 images, 3 channels, 2x2 stride 2 on 6x6", 110, (2, 3, 6, 6), 2, 2),
+        pool_case("AlexNet's overlapping 3x3 stride 2 on 7x7", 111, (1, 2, 7, 7), 3, 2),
+        pool_case("overlapping 3x3 stride 2 sharing one maximum", 112, (1, 1, 5, 5), 3, 2,
                    repeat_max=True),
-        _pool_case("a non-square 4x6 input", 113, (2, 1, 4, 6), 2, 2),
+        pool_case("a non-square 4x6 input", 113, (2, 1, 4, 6), 2, 2),
     ]
-    return verify("max pool backward", student, backprop.max_pool_backward, cases,
-                  answer=as_array, mistakes=POOL_BACKWARD_MISTAKES)
+    return Check("max pool backward", backprop.max_pool_backward, cases, answer=as_array,
+                 mistakes=POOL_BACKWARD_MISTAKES)
+
+
+def verify_max_pool_backward(student: Callable) -> Verdict:
+    """:func:`max_pool_backward_check` run on ``student``."""
+    return max_pool_backward_check().verify(student)
 
 
 def check_max_pool_backward(student: Callable) -> None:
@@ -273,7 +304,4 @@ def yours_or_reference(student: Callable, exercise: str) -> Callable:
     to the end with the exercise still open); says which. ``exercise``: a key of the checks
     above ("conv backward", ...). Notebook 08."""
     verify_exercise, reference = _EXERCISES[exercise]
-    passed = verify_exercise(student).passed
-    print(f"{exercise}: " + ("yours" if passed else
-                             "the reference (yours has not passed its check yet)"))
-    return student if passed else reference
+    return verdict.yours_or_reference(student, verify_exercise, reference, exercise)

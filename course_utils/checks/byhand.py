@@ -16,7 +16,7 @@ import numpy as np
 from course_utils.byhand import geometry, ops
 from course_utils.checks import mistakes_byhand as mistakes
 from course_utils.checks.answers import as_int, as_int_tree
-from course_utils.checks.verdict import Case, Verdict, report, verify
+from course_utils.checks.verdict import Case, Check, Verdict, report
 
 # The lecture's examples: the 5x5 image and 3x3 kernel of the convolution slide (51 at the top
 # left) and the 4x4 input of the max-pooling slide ([[9, 7], [8, 6]]).
@@ -47,12 +47,16 @@ def conv2d_cases() -> list[Case]:
     ]
 
 
-def verify_conv2d(student: Callable) -> Verdict:
+def conv2d_check() -> Check:
     """The convolution slide by hand: a one-channel image and one kernel (cross-correlation,
     as every framework computes it)."""
-    return verify("conv2d", student,
-                  lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p), conv2d_cases(),
-                  mistakes=mistakes.CONV2D_MISTAKES)
+    return Check("conv2d", lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p),
+                 conv2d_cases(), mistakes=mistakes.CONV2D_MISTAKES)
+
+
+def verify_conv2d(student: Callable) -> Verdict:
+    """:func:`conv2d_check` run on ``student``."""
+    return conv2d_check().verify(student)
 
 
 def check_conv2d(student: Callable) -> None:
@@ -60,7 +64,7 @@ def check_conv2d(student: Callable) -> None:
     report(verify_conv2d(student))
 
 
-def verify_conv_volume(student: Callable) -> Verdict:
+def conv_volume_check() -> Check:
     """One filter over a volume (C, H, W) with depth C: one activation map."""
     cases = [
         Case("a 3-channel 7x7 volume and a 3x3x3 filter",
@@ -70,9 +74,13 @@ def verify_conv_volume(student: Callable) -> Verdict:
              (_random(22, 5, 6, 9), _random(23, 5, 3, 3), 2, 1)),
         Case("2 channels whose kernels differ", (_random(24, 2, 4, 4), _random(25, 2, 2, 2), 1, 0)),
     ]
-    return verify("conv over a volume", student,
-                  lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p), cases,
-                  mistakes=mistakes.CONV_VOLUME_MISTAKES)
+    return Check("conv over a volume", lambda x, w, s, p: ops.conv2d(x, w, stride=s, padding=p),
+                 cases, mistakes=mistakes.CONV_VOLUME_MISTAKES)
+
+
+def verify_conv_volume(student: Callable) -> Verdict:
+    """:func:`conv_volume_check` run on ``student``."""
+    return conv_volume_check().verify(student)
 
 
 def check_conv_volume(student: Callable) -> None:
@@ -80,7 +88,7 @@ def check_conv_volume(student: Callable) -> None:
     report(verify_conv_volume(student))
 
 
-def verify_true_convolution(student: Callable) -> Verdict:
+def true_convolution_check() -> Check:
     """The mathematicians' convolution: the kernel flipped along both axes first."""
     cases = [
         Case("the slide's image and kernel", (SLIDE_IMAGE, SLIDE_KERNEL)),
@@ -88,9 +96,13 @@ def verify_true_convolution(student: Callable) -> Verdict:
         Case("a 2x2 kernel [[1, 2], [3, 5]]",
              (_random(32, 4, 4), np.array([[1.0, 2.0], [3.0, 5.0]]))),
     ]
-    return verify("true convolution", student,
-                  lambda x, w: ops.conv2d(x, ops.flip_kernel(w)), cases,
-                  mistakes=mistakes.TRUE_CONVOLUTION_MISTAKES)
+    return Check("true convolution", lambda x, w: ops.conv2d(x, ops.flip_kernel(w)), cases,
+                 mistakes=mistakes.TRUE_CONVOLUTION_MISTAKES)
+
+
+def verify_true_convolution(student: Callable) -> Verdict:
+    """:func:`true_convolution_check` run on ``student``."""
+    return true_convolution_check().verify(student)
 
 
 def check_true_convolution(student: Callable) -> None:
@@ -109,23 +121,34 @@ def _pool_cases(slide_result: str) -> list[Case]:
     ]
 
 
-def verify_max_pool(student: Callable) -> Verdict:
+def max_pool_check() -> Check:
     """Max pooling with any window and stride."""
-    return verify("max pooling", student, lambda x, f, s: ops.max_pool2d(x, f, s),
-                  _pool_cases("[[9, 7], [8, 6]]"), mistakes=mistakes.MAX_POOL_MISTAKES)
+    return Check("max pooling", lambda x, f, s: ops.max_pool2d(x, f, s),
+                 _pool_cases("[[9, 7], [8, 6]]"), mistakes=mistakes.MAX_POOL_MISTAKES)
+
+
+def verify_max_pool(student: Callable) -> Verdict:
+    """:func:`max_pool_check` run on ``student``."""
+    return max_pool_check().verify(student)
+
+
+def avg_pool_check() -> Check:
+    """Average pooling with any window and stride."""
+    return Check("average pooling", lambda x, f, s: ops.avg_pool2d(x, f, s),
+                 _pool_cases("[[4.25, 4.25], [4.25, 3.5]]"), mistakes=mistakes.AVG_POOL_MISTAKES)
 
 
 def verify_avg_pool(student: Callable) -> Verdict:
-    """Average pooling with any window and stride."""
-    return verify("average pooling", student, lambda x, f, s: ops.avg_pool2d(x, f, s),
-                  _pool_cases("[[4.25, 4.25], [4.25, 3.5]]"), mistakes=mistakes.AVG_POOL_MISTAKES)
+    """:func:`avg_pool_check` run on ``student``."""
+    return avg_pool_check().verify(student)
 
 
-def _root_mean_square(window) -> float:
+def root_mean_square(window) -> float:
+    """The root-mean-square of a window: a reduction the pooling check tries (and the grader)."""
     return float(np.sqrt(np.mean(np.square(window))))
 
 
-def verify_pool(student: Callable) -> Verdict:
+def pool_check() -> Check:
     """Pooling with any reduction: ``student(x, size, stride, reduce)``."""
     cases = [
         Case("the slide's 4x4 input, 2x2 stride 2, np.max (-> [[9, 7], [8, 6]])",
@@ -135,12 +158,17 @@ def verify_pool(student: Callable) -> Verdict:
         Case("overlapping 3x3 stride 2 on 7x7 with np.min", (_random(50, 7, 7), 3, 2, np.min)),
         Case("a non-square 4x6 input with np.median", (_random(51, 4, 6), 2, 2, np.median)),
         Case("root-mean-square pooling, a function of your window as a 2-D array",
-             (_random(52, 6, 6), 3, 3, _root_mean_square)),
+             (_random(52, 6, 6), 3, 3, root_mean_square)),
         Case("3x3 stride 2 on 8x8 with np.max, whose last row the stride skips",
              (_random(53, 8, 8), 3, 2, np.max)),
     ]
-    return verify("pooling", student, lambda x, f, s, reduce: ops.pool2d(x, f, s, reduce),
-                  cases, mistakes=mistakes.POOL_MISTAKES)
+    return Check("pooling", lambda x, f, s, reduce: ops.pool2d(x, f, s, reduce), cases,
+                 mistakes=mistakes.POOL_MISTAKES)
+
+
+def verify_pool(student: Callable) -> Verdict:
+    """:func:`pool_check` run on ``student``."""
+    return pool_check().verify(student)
 
 
 def check_pool(student: Callable) -> None:
@@ -156,7 +184,7 @@ def check_avg_pool(student: Callable) -> None:
     report(verify_avg_pool(student))
 
 
-def verify_output_size(student: Callable) -> Verdict:
+def output_size_check() -> Check:
     """(N - F + 2P)/S + 1, and an error where the filter does not fit."""
     cases = [
         Case("the slide's 7x7 input, 3x3 filter, stride 1 (-> 5)", (7, 3, 1, 0)),
@@ -166,8 +194,13 @@ def verify_output_size(student: Callable) -> Verdict:
         Case("AlexNet's CONV1: 227, 11x11, stride 4 (-> 55)", (227, 11, 4, 0)),
         Case("a 1x1 filter", (5, 1, 1, 0)),
     ]
-    return verify("output size", student, geometry.conv_output_size, cases, answer=as_int,
-                  mistakes=mistakes.OUTPUT_SIZE_MISTAKES)
+    return Check("output size", geometry.conv_output_size, cases, answer=as_int,
+                 mistakes=mistakes.OUTPUT_SIZE_MISTAKES)
+
+
+def verify_output_size(student: Callable) -> Verdict:
+    """:func:`output_size_check` run on ``student``."""
+    return output_size_check().verify(student)
 
 
 def check_output_size(student: Callable) -> None:
@@ -182,7 +215,7 @@ def _stack_sizes(n: int, layers) -> list[int]:
     return sizes
 
 
-def verify_stack_sizes(student: Callable) -> Verdict:
+def stack_sizes_check() -> Check:
     """The side after every layer of a stack of (F, S, P) layers; ValueError where one does
     not fit."""
     cases = [
@@ -196,8 +229,13 @@ def verify_stack_sizes(student: Callable) -> Verdict:
              (7, [(3, 1, 0), (3, 3, 0)])),
         Case("no layers at all", (32, [])),
     ]
-    return verify("stack of layers", student, _stack_sizes, cases, answer=as_int_tree,
-                  mistakes=mistakes.STACK_MISTAKES)
+    return Check("stack of layers", _stack_sizes, cases, answer=as_int_tree,
+                 mistakes=mistakes.STACK_MISTAKES)
+
+
+def verify_stack_sizes(student: Callable) -> Verdict:
+    """:func:`stack_sizes_check` run on ``student``."""
+    return stack_sizes_check().verify(student)
 
 
 def check_stack_sizes(student: Callable) -> None:
@@ -205,18 +243,23 @@ def check_stack_sizes(student: Callable) -> None:
     report(verify_stack_sizes(student))
 
 
-def verify_same_padding(student: Callable) -> Verdict:
+def same_padding_check() -> Check:
     """P = (F - 1)/2 keeps the size at stride 1 (odd F)."""
     cases = [Case(f"F = {f}", (f,)) for f in (3, 1, 5, 7, 11)]
-    return verify("same padding", student, lambda f: geometry.padding_for("same", f), cases,
-                  answer=as_int, mistakes=mistakes.SAME_PADDING_MISTAKES)
+    return Check("same padding", lambda f: geometry.padding_for("same", f), cases, answer=as_int,
+                 mistakes=mistakes.SAME_PADDING_MISTAKES)
+
+
+def verify_same_padding(student: Callable) -> Verdict:
+    """:func:`same_padding_check` run on ``student``."""
+    return same_padding_check().verify(student)
 
 
 def check_same_padding(student: Callable) -> None:
     report(verify_same_padding(student))
 
 
-def verify_conv_params(student: Callable) -> Verdict:
+def conv_params_check() -> Check:
     """A conv layer's parameters: (F*F*D + 1) * K."""
     cases = [
         Case("the slide's ten 5x5 filters on a 32x32x3 input (-> 760)", (5, 3, 10)),
@@ -224,8 +267,13 @@ def verify_conv_params(student: Callable) -> Verdict:
         Case("3x3 filters on 1 channel", (3, 1, 64)),
         Case("VGG's 3x3, 256 -> 512", (3, 256, 512)),
     ]
-    return verify("conv parameters", student, geometry.conv_params, cases, answer=as_int,
-                  mistakes=mistakes.CONV_PARAMS_MISTAKES)
+    return Check("conv parameters", geometry.conv_params, cases, answer=as_int,
+                 mistakes=mistakes.CONV_PARAMS_MISTAKES)
+
+
+def verify_conv_params(student: Callable) -> Verdict:
+    """:func:`conv_params_check` run on ``student``."""
+    return conv_params_check().verify(student)
 
 
 def check_conv_params(student: Callable) -> None:
@@ -237,7 +285,7 @@ def _receptive_reference(layers):
     return last.size, last.jump
 
 
-def verify_receptive_field(student: Callable) -> Verdict:
+def receptive_field_check() -> Check:
     """(size, jump) of one unit after ("conv" | "pool", F, S) layers: r += (F - 1) * j, j *= S."""
     cases = [
         Case("VGG's three 3x3/1 convs (-> 7, 1: as wide as one 7x7)",
@@ -250,8 +298,13 @@ def verify_receptive_field(student: Callable) -> Verdict:
              ([("conv", 11, 4), ("pool", 3, 2), ("conv", 5, 1)],)),
         Case("one 1x1 conv (-> 1, 1)", ([("conv", 1, 1)],)),
     ]
-    return verify("receptive field", student, _receptive_reference, cases, answer=as_int_tree,
-                  mistakes=mistakes.RECEPTIVE_FIELD_MISTAKES)
+    return Check("receptive field", _receptive_reference, cases, answer=as_int_tree,
+                 mistakes=mistakes.RECEPTIVE_FIELD_MISTAKES)
+
+
+def verify_receptive_field(student: Callable) -> Verdict:
+    """:func:`receptive_field_check` run on ``student``."""
+    return receptive_field_check().verify(student)
 
 
 def check_receptive_field(student: Callable) -> None:
@@ -260,12 +313,14 @@ def check_receptive_field(student: Callable) -> None:
 
 
 __all__ = [
-    "SLIDE_IMAGE", "SLIDE_KERNEL", "SLIDE_POOL_INPUT", "check_avg_pool", "check_conv2d",
-    "check_conv_params", "check_conv_volume", "check_max_pool", "check_output_size", "check_pool",
-    "check_stack_sizes", "verify_stack_sizes",
-    "check_receptive_field",
-    "check_same_padding", "check_true_convolution", "conv2d_cases", "verify_avg_pool",
-    "verify_conv2d", "verify_conv_params", "verify_conv_volume", "verify_max_pool",
-    "verify_output_size", "verify_pool", "verify_receptive_field", "verify_same_padding",
+    "SLIDE_IMAGE", "SLIDE_KERNEL", "SLIDE_POOL_INPUT", "avg_pool_check", "check_avg_pool",
+    "check_conv2d", "check_conv_params", "check_conv_volume", "check_max_pool",
+    "check_output_size", "check_pool", "check_receptive_field", "check_same_padding",
+    "check_stack_sizes", "check_true_convolution", "conv2d_cases", "conv2d_check",
+    "conv_params_check", "conv_volume_check", "max_pool_check", "output_size_check", "pool_check",
+    "receptive_field_check", "root_mean_square", "same_padding_check", "stack_sizes_check",
+    "true_convolution_check", "verify_avg_pool", "verify_conv2d", "verify_conv_params",
+    "verify_conv_volume", "verify_max_pool", "verify_output_size", "verify_pool",
+    "verify_receptive_field", "verify_same_padding", "verify_stack_sizes",
     "verify_true_convolution",
 ]

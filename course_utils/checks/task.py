@@ -14,15 +14,23 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_utils.checks import verdict
 from course_utils.checks.isolated_call import TimeLimitExceeded, call_isolated
-from course_utils.checks.verdict import FAILED, PASSED, Verdict, not_implemented, report
-from course_utils.training import loop, optimizers, task
+from course_utils.checks.verdict import (
+    FAILED,
+    PASSED,
+    StudentFailed,
+    Verdict,
+    call_student,
+    not_implemented,
+    report,
+)
+from course_utils.training import loop, task
 
 # the slide's Dropout(0.35) after pooling and Dropout(0.5) after FC1, as forward applies them
 DROPOUT_PLACES = ((0.35, "the maps"), (0.5, "a vector"))
@@ -174,11 +182,8 @@ def check_task_model(student: nn.Module | Callable[[], nn.Module]) -> None:
 def yours_or_reference(student: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
     """What the notebook trains: the student's network when its check passes, else the
     reference (so a notebook with the exercise still open runs to the end); says which."""
-    verdict = verify_task_model(student)
-    chosen = student if verdict.passed else task.build_model
-    print(f"training {getattr(chosen, '__name__', 'your network')}"
-          + ("" if verdict.passed else " (the reference: your network's check has not passed)"))
-    return chosen
+    return verdict.yours_or_reference(student, verify_task_model, task.build_model,
+                                      "the network")
 
 
 def verify_train_step(student: Callable) -> Verdict:
@@ -198,15 +203,10 @@ def verify_train_step(student: Callable) -> Verdict:
         with torch.no_grad():  # what a softmax before the loss would report, before the update
             softmaxed = F.cross_entropy(F.softmax(theirs(images), dim=1), labels).item()
         try:
-            got = call_isolated(student, (theirs, theirs_opt, images, labels))
-        except NotImplementedError:
-            return not_implemented(name)
-        except TimeLimitExceeded as err:
-            return Verdict(False, f"{FAILED} {name}: step {step}: your code {err} (an endless "
-                                  "loop?)")
-        except Exception as err:  # noqa: BLE001 - the student's error, shown as theirs
-            return Verdict(False, f"{FAILED} {name}: step {step} raised "
-                                  f"{type(err).__name__}: {err}")
+            got = call_student(name, f"step {step}", student,
+                               (theirs, theirs_opt, images, labels))
+        except StudentFailed as failed:
+            return failed.verdict
         got_value = float(got) if torch.is_tensor(got) or isinstance(got, float) else None
         if got_value is None or abs(got_value - expected.item()) > 1e-5:
             hint = ("use F.cross_entropy on the logits (no softmax, no nll_loss on logits)"
@@ -230,37 +230,5 @@ def check_train_step(student: Callable) -> None:
     report(verify_train_step(student))
 
 
-def requirements(histories: dict, network, train_step, loss_figure, full_epochs: int = 10,
-                 quick: bool = False) -> list[Verdict]:
-    """The programming task's requirements, checked on the student's own work: the network as
-    specified, the three optimizers, ten epochs each, categorical cross-entropy, loss curves."""
-    def line(ok: bool, text: str) -> Verdict:
-        return Verdict(ok, f"{PASSED if ok else FAILED} {text}")
-
-    net = verify_task_model(network)
-    step = verify_train_step(train_step)
-    missing = [n for n in optimizers.TASK_OPTIMIZERS if n not in histories]
-    epochs = {n: h["epochs_done"] for n, h in histories.items()}
-    enough = all(e >= full_epochs for e in epochs.values()) and not missing
-    return [
-        line(net.passed, "the network as the slide specifies it" + ("" if net.passed else
-                                                                     f": {net.line[2:]}")),
-        line(not missing, "Adam, Adadelta and SGD trained" + (f": {missing} missing"
-                                                              if missing else "")),
-        line(enough, f"{full_epochs} epochs each" + ("" if enough else
-             f": {epochs}" + (" (quick mode; a full run trains 10)" if quick else ""))),
-        line(step.passed, "categorical cross-entropy on the logits, one plain step" +
-             ("" if step.passed else f": {step.line[2:]}")),
-        line(Path(loss_figure).is_file(), f"loss curves plotted ({Path(loss_figure).name})"),
-    ]
-
-
-def check_requirements(*args, **kwargs) -> None:
-    """Notebook 05's closing cell: one line per requirement of the task."""
-    for verdict in requirements(*args, **kwargs):
-        print(verdict.line)
-
-
 __all__ = ["DROPOUT_PLACES", "DROPOUT_RATES", "MISTAKES", "check_task_model", "check_train_step",
-           "check_requirements", "requirements", "verify_task_model", "verify_train_step",
-           "yours_or_reference"]
+           "verify_task_model", "verify_train_step", "yours_or_reference"]

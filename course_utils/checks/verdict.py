@@ -145,6 +145,32 @@ def _answer_of(student: Callable, answer: Callable, args: tuple, kwargs: dict):
         return None, err
 
 
+class StudentFailed(Exception):
+    """The student's call gave no value: ``verdict`` says why (open, too slow, crashed)."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__(verdict.line)
+        self.verdict = verdict
+
+
+def call_student(name: str, case: str, student: Callable, args: tuple = (),
+                 time_limit: float | None = None, endless: str = "an endless loop?"):
+    """``student(*args)`` on its own thread under the time limit; its value, or
+    :class:`StudentFailed` carrying the one ✗ line: not implemented yet, ran too long
+    (``endless`` says where to look), or the student's error with the student's own line."""
+    try:
+        return call_isolated(student, args, {}, time_limit or TIME_LIMIT_S)
+    except NotImplementedError:
+        raise StudentFailed(not_implemented(name)) from None
+    except TimeLimitExceeded as err:
+        raise StudentFailed(Verdict(False, f"{FAILED} {name}: {case}: your code {err} "
+                                           f"({endless})")) from None
+    except Exception as err:  # noqa: BLE001 - the student's error, shown as theirs
+        raise StudentFailed(Verdict(False, f"{FAILED} {name}: {case} raised "
+                                           f"{type(err).__name__}: {short(str(err), 80)}"
+                                           f"{_student_line(err)}")) from None
+
+
 def _fail(name: str, case: Case, what: str, hint: str = "") -> Verdict:
     hint = f" Hint: {hint}" if hint else ""
     return Verdict(False, f"{FAILED} {name}: {case.label}: inputs {_inputs(case)}; {what}.{hint}")
@@ -209,6 +235,42 @@ def verify(name: str, student: Callable, reference: Callable, cases: Sequence[Ca
                          "included")
 
 
+def yours_or_reference(student, verify_student: Callable[..., Verdict], reference, what: str):
+    """The student's answer once its check passes, else the course's reference, so a notebook
+    runs to the end with the exercise still open; prints which one ``what`` is."""
+    passed = verify_student(student).passed
+    print(f"{what}: " + ("yours" if passed else
+                         "the reference stands in (yours has not passed its check yet)"))
+    return student if passed else reference
+
+
+@dataclass(frozen=True)
+class Check:
+    """One exercise's check as data: its name in the verdict, the reference, the cases and how
+    an answer is read and diagnosed (``verify``'s arguments). The notebook's check runs it on
+    the student's function in the kernel; the grader (``course_utils.grade``) compares the
+    sandbox's plain results with the same reference and cases."""
+
+    name: str
+    reference: Callable
+    cases: tuple[Case, ...]
+    answer: Callable = as_array
+    mistakes: tuple[Mistake, ...] = ()
+    refusal: type[Exception] = ValueError
+    parts: tuple[str, ...] = ()
+
+    def __post_init__(self):  # lists given, tuples kept: a Check cannot change after it is made
+        object.__setattr__(self, "cases", tuple(self.cases))
+        object.__setattr__(self, "mistakes", tuple(self.mistakes))
+        object.__setattr__(self, "parts", tuple(self.parts))
+
+    def verify(self, student: Callable, time_limit: float = TIME_LIMIT_S) -> Verdict:
+        """This check run on ``student`` (see :func:`verify`)."""
+        return verify(self.name, student, self.reference, self.cases, answer=self.answer,
+                      mistakes=self.mistakes, refusal=self.refusal, parts=self.parts,
+                      time_limit=time_limit)
+
+
 def report(verdict: Verdict) -> None:
     """Print the verdict's one line: all a check cell shows (returns nothing, so a notebook
     prints no second line)."""
@@ -216,6 +278,6 @@ def report(verdict: Verdict) -> None:
 
 
 __all__ = [
-    "FAILED", "PASSED", "Case", "Mistake", "Verdict", "not_implemented", "report", "short",
-    "verify",
+    "FAILED", "PASSED", "Case", "Check", "Mistake", "StudentFailed", "Verdict", "call_student",
+    "not_implemented", "report", "short", "verify", "yours_or_reference",
 ]

@@ -23,7 +23,7 @@ from torch import nn
 from course_utils.training import results
 from course_utils.training.devices import describe_device
 from course_utils.training.fast_path import PLAIN, FastPath, fast_path_for, make_train_step
-from course_utils.training.loop import confusion_matrix, evaluate, train_epoch
+from course_utils.training.loop import confusion_matrix, evaluate, train_epoch, train_epoch_with
 from course_utils.training.mnist import Dataset
 from course_utils.training.optimizers import OPTIMIZERS, OptimizerSpec
 from course_utils.training.task import (
@@ -34,6 +34,14 @@ from course_utils.training.task import (
 )
 
 ModelSource = nn.Module | Callable[[], nn.Module] | None
+ENGINE_LOOP = "engine"  # a history's ``trained_by`` when the engine's own loop trained it
+
+
+def trained_by(train_function: Callable | None) -> str:
+    """What a history records as its training loop: the function's name, or "engine"."""
+    if train_function is None:
+        return ENGINE_LOOP
+    return getattr(train_function, "__name__", type(train_function).__name__)
 
 
 def model_factory(model: ModelSource = None) -> Callable[[], nn.Module]:
@@ -146,7 +154,8 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
           start_state: dict | None = None, out_dir: str | os.PathLike | None = None,
           on_epoch_end: Callable[[dict], None] | None = None, progress: bool = True,
           spec: OptimizerSpec | None = None, label: str | None = None,
-          fast: bool | FastPath = True) -> tuple[nn.Module, dict]:
+          fast: bool | FastPath = True,
+          train_function: Callable | None = None) -> tuple[nn.Module, dict]:
     """Train ``model`` (default: the task's CNN) with optimizer ``name``; ``(model, history)``.
 
     ``model`` is a module (trained in place) or a function that builds one. ``start_state``
@@ -155,7 +164,10 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
     ``out_dir``, the history JSON is rewritten after every epoch and the final weights are
     saved next to it. ``fast``: the device's ``fast_path_for`` (True), the plain
     ``loop.train_step`` (False), or a given ``FastPath``. ``label`` names the run in the
-    progress bar and the history (default: the optimizer's label).
+    progress bar and the history (default: the optimizer's label). ``train_function``: a
+    function with ``loop.train``'s signature (notebook 05's ``my_train``) that trains each
+    epoch instead of the engine's loop; it is called for one epoch at a time with the engine's
+    generator, so the data order is the engine's and every epoch is tested and saved.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -170,7 +182,9 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
     fingerprint = model_fingerprint(module)  # before the fast path swaps layers in
     optimizer = spec.make(module.parameters())
     steps = math.ceil(len(train_data) / batch_size)
-    if not isinstance(fast, FastPath):
+    if train_function is not None:  # the given loop, step for step as written
+        fast = PLAIN
+    elif not isinstance(fast, FastPath):
         fast = fast_path_for(device, epochs * steps) if fast else PLAIN
     step_fn = make_train_step(module, optimizer, fast)
 
@@ -179,15 +193,21 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
         train_size=len(train_data), test_size=len(test_data), steps_per_epoch=steps,
         source=spec.source, model=model_name(model), model_fingerprint=fingerprint,
         parameters=count_parameters(module), device=describe_device(device),
-        fast_path=fast.describe())
+        fast_path=fast.describe(), trained_by=trained_by(train_function))
     bar = progress_bar(epochs * steps, label) if progress else None
     try:
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
-            losses = train_epoch(module, optimizer, train_data, batch_size, generator,
-                                 name=label, epoch=epoch, progress=bar,
-                                 step_fn=step_fn, sync_every=fast.sync_every)
-            step_losses = losses.tolist()
+            if train_function is None:
+                step_losses = train_epoch(module, optimizer, train_data, batch_size, generator,
+                                          name=label, epoch=epoch, progress=bar,
+                                          step_fn=step_fn, sync_every=fast.sync_every).tolist()
+            else:
+                step_losses = train_epoch_with(train_function, module, optimizer, train_data,
+                                               batch_size, generator, name=label, epoch=epoch)
+                if bar is not None:
+                    bar.update(steps)
+                    bar.set_postfix(epoch=epoch, loss=f"{sum(step_losses) / steps:.4f}")
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             seconds = time.perf_counter() - started
@@ -212,9 +232,11 @@ def train(name: str, train_data: Dataset, test_data: Dataset, *, model: ModelSou
 
 def finished_history(out_dir: str | os.PathLike, name: str, train_data: Dataset,
                      test_data: Dataset, epochs: int, batch_size: int, seed: int,
-                     model: ModelSource = None) -> dict | None:
+                     model: ModelSource = None,
+                     train_function: Callable | None = None) -> dict | None:
     """The completed history of this exact run (same model, optimizer settings, data sizes,
-    epochs, batch size and seed) if ``out_dir`` holds one with its weights; else None."""
+    epochs, batch size, seed and training loop) if ``out_dir`` holds one with its weights;
+    else None."""
     if not results.has_runs(out_dir, [name]):
         return None
     history = results.load_history(results.history_path(out_dir, name))
@@ -224,19 +246,22 @@ def finished_history(out_dir: str | os.PathLike, name: str, train_data: Dataset,
               "test_size": len(test_data), "epochs_planned": epochs, "batch_size": batch_size,
               "seed": seed, "completed": True, "model_fingerprint": model_fingerprint(module),
               "parameters": count_parameters(module)}
-    return history if all(history.get(k) == v for k, v in wanted.items()) else None
+    same_loop = history.get("trained_by", ENGINE_LOOP) == trained_by(train_function)
+    return history if same_loop and all(history.get(k) == v for k, v in wanted.items()) else None
 
 
 def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset, *,
               model: ModelSource = None, epochs: int = 10,
               batch_size: int = DEFAULT_BATCH_SIZE, seed: int = DEFAULT_SEED,
               out_dir: str | os.PathLike | None = None, progress: bool = True,
-              reuse_finished: bool = False, fast: bool | FastPath = True) -> dict[str, dict]:
+              reuse_finished: bool = False, fast: bool | FastPath = True,
+              train_function: Callable | None = None) -> dict[str, dict]:
     """The task: one run per optimizer, all from the SAME initial weights; their histories.
 
     ``model`` as in :func:`train` (a module is copied, never trained in place here). With
     ``reuse_finished``, an optimizer whose identical run already completed in ``out_dir`` is
     loaded instead of retrained (a notebook restarted after a disconnect loses nothing).
+    ``train_function`` as in :func:`train` (a run of another loop is never reused for it).
     """
     if out_dir is not None:
         results.remove_leftovers(out_dir)
@@ -245,7 +270,7 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
     for optimizer in optimizers:
         if reuse_finished and out_dir is not None:
             done = finished_history(out_dir, optimizer, train_data, test_data, epochs,
-                                    batch_size, seed, model)
+                                    batch_size, seed, model, train_function)
             if done is not None:
                 where = os.path.relpath(results.history_path(out_dir, optimizer))
                 print(f"{done['label']}: reusing the finished run in {where} (same model, "
@@ -256,12 +281,12 @@ def train_all(optimizers: Iterable[str], train_data: Dataset, test_data: Dataset
         _, histories[optimizer] = train(optimizer, train_data, test_data, model=fresh,
                                         epochs=epochs, batch_size=batch_size, seed=seed,
                                         start_state=start, out_dir=out_dir, progress=progress,
-                                        fast=fast)
+                                        fast=fast, train_function=train_function)
     return histories
 
 
 __all__ = [
     "finished_history", "free_memory_bytes", "initial_state", "load_weights", "model_factory",
-    "model_fingerprint", "model_name", "progress_bar", "train", "train_all",
-    "training_bytes_per_image",
+    "model_fingerprint", "model_name", "progress_bar", "train", "train_all", "trained_by",
+    "training_bytes_per_image", "ENGINE_LOOP",
 ]

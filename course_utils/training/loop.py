@@ -76,6 +76,41 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Datase
     return losses
 
 
+def train(model: nn.Module, optimizer: torch.optim.Optimizer, data: Dataset, epochs: int,
+          batch_size: int, generator: torch.Generator) -> list[float]:
+    """``epochs`` passes of :func:`train_step` over ``data``, each in a fresh order drawn from
+    ``generator``; the loss of every step, in order. Notebook 05's exercise ``my_train`` (the
+    reference that stands in while the exercise is open)."""
+    losses = []
+    for epoch in range(1, epochs + 1):
+        losses += train_epoch(model, optimizer, data, batch_size, generator, epoch=epoch).tolist()
+    return losses
+
+
+def train_epoch_with(train_function: Callable, model: nn.Module,
+                     optimizer: torch.optim.Optimizer, data: Dataset, batch_size: int,
+                     generator: torch.Generator, *, name: str = "", epoch: int = 1) -> list[float]:
+    """One epoch of a function with :func:`train`'s signature (the student's ``my_train``),
+    called for one epoch; its step losses as floats, after checking there is one finite loss per
+    step (a wrong answer is one clear error, not a broken history)."""
+    steps = math.ceil(len(data) / batch_size)
+    returned = train_function(model, optimizer, data, 1, batch_size, generator)
+    what = getattr(train_function, "__name__", "the training function")
+    try:
+        losses = [float(value) for value in returned]
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} returned {type(returned).__name__}, not the list of its "
+                        "step losses") from None
+    if len(losses) != steps:
+        raise ValueError(f"{what} returned {len(losses)} losses for one epoch of {steps} steps")
+    bad = _first_non_finite(torch.tensor(losses))
+    if bad is not None:
+        raise NonFiniteLossError(
+            f"{name}: the loss became {losses[bad]} at epoch {epoch}, step {bad + 1} of "
+            f"{steps}; lower the learning rate and rerun")
+    return losses
+
+
 @torch.inference_mode()
 def evaluate(model: nn.Module, data: Dataset,
              batch_size: int = EVAL_BATCH_SIZE) -> tuple[float, float, torch.Tensor]:
@@ -109,5 +144,5 @@ def predict_proba(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 __all__ = [
     "EVAL_BATCH_SIZE", "SYNC_EVERY", "NonFiniteLossError", "confusion_matrix", "evaluate",
-    "predict_proba", "train_epoch", "train_step",
+    "predict_proba", "train", "train_epoch", "train_epoch_with", "train_step",
 ]
