@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NBGRADER := $(VENV)/nbgrader
 
-.PHONY: test test-colab assignment lab lint bench format clean student grade
+.PHONY: test test-colab assignment lab lint bench format clean student grade autograder
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ student: $(STAMP)
 ## (more options in ARGS="--workers 4 --timeout 300"; docs/grading.md)
 grade: $(STAMP)
 	$(BIN)/python -m course_utils.grade "$(SUBMISSIONS)" --out "$(OUT)" $(ARGS)
+
+## make autograder [CONFIG=grading.toml]: dist/autograder.zip for Gradescope (setup.sh and
+## run_autograder at its root, the package's source inside; tools/build_autograder.py)
+autograder: $(STAMP)
+	$(BIN)/python tools/build_autograder.py --out dist/autograder.zip \
+		$(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
 
 ## make lab: JupyterLab on the notebooks
 lab: $(STAMP)

@@ -17,7 +17,7 @@ def _printed(output: dict) -> str:
 def pytest_runtest_call(item):
     result = yield
     outputs = getattr(item, "test_outputs", None) or []  # nbval's cell outputs of this run
-    if "student" in item.path.parts:
+    if item.path.relative_to(item.config.rootpath).parts[:1] == ("student",):
         passed = [line for output in outputs for line in _printed(output).splitlines()
                   if line.lstrip().startswith(PASSED)]
         if passed:

@@ -14,7 +14,7 @@ import torch.nn.functional as F  # noqa: E402
 from course_utils.checks import task_training as checks  # noqa: E402
 from course_utils.checks import verdict  # noqa: E402
 from course_utils.display import training_plots  # noqa: E402
-from course_utils.training import loop, optimizers, task  # noqa: E402
+from course_utils.training import engine, loop, optimizers, task  # noqa: E402
 
 
 def step(model, optimizer, images, labels):
@@ -118,6 +118,22 @@ def test_the_check_leaves_the_notebooks_random_state_alone():
     assert torch.equal(torch.rand(3), expected)
 
 
+def test_an_open_training_step_inside_my_train_is_named():
+    def my_train_step(model, optimizer, images, labels):
+        raise NotImplementedError()
+
+    def my_train(model, optimizer, data, epochs, batch_size, generator):
+        for _ in range(epochs):
+            order = torch.randperm(len(data), generator=generator)
+            for start in range(0, len(data), batch_size):
+                batch = order[start:start + batch_size]
+                my_train_step(model, optimizer, data.images[batch], data.labels[batch])
+
+    line = checks.verify_train(my_train).line
+    assert line.startswith("✗ my_train: your my_train calls my_train_step, which is not "
+                           "implemented yet"), line
+
+
 def plotter(*, key="step_loss", label=True, legend=True, axes=True, early=False, give=None):
     def my_plot_loss_curves(histories):
         fig, ax = plt.subplots()
@@ -138,12 +154,38 @@ def test_a_correct_figure_and_the_courses_figure_pass():
     assert checks.verify_loss_plot(lambda h: training_plots.plot_loss_curves(h)).passed
 
 
+def panels(histories):
+    """One panel per optimizer, y named once (shared), x named for the whole figure."""
+    fig, axes = plt.subplots(1, len(histories), sharey=True)
+    for ax, h in zip(axes, histories.values(), strict=True):
+        ax.semilogy(h["step_loss"], label=h["label"])
+        ax.legend()
+    axes[0].set_ylabel("loss")
+    fig.supxlabel("step")
+    return fig
+
+
+def test_panels_with_shared_names_pass():
+    assert checks.verify_loss_plot(panels).passed
+
+
+def swapped(histories):
+    fig, ax = plt.subplots()
+    labels = [h["label"] for h in histories.values()][::-1]
+    for h, label in zip(histories.values(), labels, strict=True):
+        ax.plot(h["step_loss"], label=label)
+    ax.set(xlabel="step", ylabel="loss")
+    ax.legend()
+    return fig
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
     (plotter(key="train_loss"), "not the epochs' means"),
     (plotter(early=True), "is the `return` inside the loop?"),
     (plotter(legend=False), "call ax.legend() after plotting"),
     (plotter(label=False), "with its history['label']"),
     (plotter(axes=False), "name both axes"),
+    (swapped, "label each line with the history it draws"),
     (plotter(give=lambda fig: None), "is a `return fig` missing?"),
     (plotter(give=lambda fig: fig.axes[0]), "return the Figure"),
 ])
@@ -170,7 +212,7 @@ def my_train(model, optimizer, data, epochs, batch_size, generator):
 
 
 def histories_by(function, epochs):
-    return {n: {"epochs_done": epochs, "trained_by": function}
+    return {n: {"epochs_done": epochs, "trained_by": engine.trained_by(function)}
             for n in optimizers.TASK_OPTIMIZERS}
 
 
@@ -178,7 +220,7 @@ def test_the_requirements_are_granted_for_the_students_own_work_only(tmp_path):
     figure = tmp_path / "loss_curves.png"
     figure.write_bytes(b"png")
     mine = plotter()
-    lines = [v.line for v in checks.requirements(histories_by("my_train", 10), task.build_model,
+    lines = [v.line for v in checks.requirements(histories_by(my_train, 10), task.build_model,
                                                  step, my_train, mine, figure)]
     assert len(lines) == 5 and all(line.startswith("✓") for line in lines), lines
     assert lines[1] == "✓ Adam, Adadelta and SGD trained by your my_train"
@@ -187,16 +229,16 @@ def test_the_requirements_are_granted_for_the_students_own_work_only(tmp_path):
         raise NotImplementedError()
 
     # every exercise open, the reference trained the runs: every line is ✗
-    lines = [v.line for v in checks.requirements(histories_by("train", 10), open_exercise,
+    lines = [v.line for v in checks.requirements(histories_by(loop.train, 10), open_exercise,
                                                  open_exercise, open_exercise, open_exercise,
                                                  figure)]
     assert all(line.startswith("✗") for line in lines), lines
     # the student's loop passes but the runs were trained by the reference
-    lines = [v.line for v in checks.requirements(histories_by("train", 10), task.build_model,
+    lines = [v.line for v in checks.requirements(histories_by(loop.train, 10), task.build_model,
                                                  step, my_train, mine, figure)]
     assert lines[1].startswith("✗ Adam, Adadelta and SGD trained by your my_train: ['adam',")
     assert lines[2] == "✗ 10 epochs each"
-    short = histories_by("my_train", 1)
+    short = histories_by(my_train, 1)
     lines = [v.line for v in checks.requirements(short, task.build_model, step, my_train, mine,
                                                  tmp_path / "none.png", quick=True)]
     assert lines[2].startswith("✗ 10 epochs each: {'adam': 1,") and "quick mode" in lines[2]

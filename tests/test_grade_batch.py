@@ -14,6 +14,31 @@ from course_utils.grade import BatchOptions, grade_all
 from course_utils.grade.__main__ import main
 from course_utils.grade.synthetic import MAX_POOL_FROM_ZERO, notebook, with_function, write
 
+# Honest mistakes in notebooks 04 and 06, each one the checks know (and name in the hint).
+WRONG_04 = {
+    "my_conv_layer": ('''
+def my_conv_layer(n, d_in, k, f, stride=1, padding=0):
+    side = (n - f + 2 * padding) // stride + 1
+    return (side, side, k), f * f * d_in * k
+''', "each filter has one bias too"),
+    "my_vgg_line": ('''
+def my_vgg_line(side, d_in, k):
+    return side * side * d_in, 3 * 3 * d_in * k
+''', "memory counts the OUTPUT volume"),
+    "my_branch_macs": ('''
+def my_branch_macs(side, d_in, f, k, reduce=None):
+    return side * side * k * f * f * (reduce or d_in)
+''', "count the 1x1 conv too"),
+}
+WRONG_06 = ('''
+def my_receptive_field(layers):
+    size, jump = 1, 1
+    for _kind, f, stride in layers:
+        size += f - 1
+        jump *= stride
+    return size, jump
+''', "r grows by (F - 1) * jump")
+
 
 def _grades(out):
     with open(out / "grades.csv", newline="") as file:
@@ -22,15 +47,22 @@ def _grades(out):
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory):
-    """Solutions (one file, and a nbgrader folder with 01-03 and 08), the open student
-    edition, an honest mistake; graded once."""
+    """Solutions (one file, and a nbgrader folder with 01-04, 06 and 08), the open student
+    edition, an honest mistake (02), one honest mistake per exercise of 04 and 06; graded
+    once."""
     root = tmp_path_factory.mktemp("class")
     subs = root / "submitted"
-    for number in ("01", "02", "03", "08"):
+    for number in ("01", "02", "03", "04", "06", "08"):
         write(subs / "ada" / "assignment1" / f"renamed_{number}.ipynb", notebook(number))
         write(subs / "bo" / f"{number}.ipynb", notebook(number, "student"))
     wrong = with_function(notebook("02"), "my_max_pool", MAX_POOL_FROM_ZERO)
     write(subs / "cy.ipynb", wrong)
+    wrong_04 = notebook("04")
+    for name, (source, _hint) in WRONG_04.items():
+        wrong_04 = with_function(wrong_04, name, source)
+    write(subs / "di" / "04.ipynb", wrong_04)
+    write(subs / "di" / "06.ipynb", with_function(notebook("06"), "my_receptive_field",
+                                                  WRONG_06[0]))
     out = root / "out"
     options = BatchOptions(subs, out, workers=2, timeout_s=30, seed=11)
     summary = grade_all(options)
@@ -40,9 +72,11 @@ def klass(tmp_path_factory):
 def test_solutions_get_full_marks_and_columns_are_the_functions(klass):
     options, summary, rows = klass
     assert list(rows["ada"])[:3] == ["student", "my_conv2d", "my_true_convolution"]
-    assert len(list(rows["ada"])) == 1 + 13 + 4
-    assert rows["ada"]["total"] == rows["ada"]["max"] == "13"
+    assert len(list(rows["ada"])) == 1 + 17 + 4
+    assert rows["ada"]["total"] == rows["ada"]["max"] == "17"
     assert rows["ada"]["status"] == "graded"
+    for name in ("my_conv_layer", "my_vgg_line", "my_branch_macs", "my_receptive_field"):
+        assert rows["ada"][name] == "1", name
 
 
 def test_open_exercises_get_zero_and_say_so(klass):
@@ -50,6 +84,17 @@ def test_open_exercises_get_zero_and_say_so(klass):
     assert rows["bo"]["total"] == "0" and rows["bo"]["status"] == "graded"
     page = (options.out / "feedback" / "bo.html").read_text()
     assert "not implemented yet" in page
+    assert page.count("not implemented yet") >= 17  # 04's three and 06's one included
+
+
+def test_honest_mistakes_in_04_and_06_get_zero_with_their_hints(klass):
+    options, _, rows = klass
+    row = rows["di"]
+    assert row["status"] == "graded" and row["total"] == "0"
+    page = (options.out / "feedback" / "di.html").read_text()
+    for name, (_source, hint) in [*WRONG_04.items(), ("my_receptive_field", WRONG_06)]:
+        assert row[name] == "0", name
+        assert hint in page, name
 
 
 def test_honest_mistake_gets_partial_marks_with_the_case_and_hint(klass):
@@ -64,10 +109,10 @@ def test_honest_mistake_gets_partial_marks_with_the_case_and_hint(klass):
 def test_rerun_skips_unchanged_and_regrade_forces(klass, tmp_path):
     options, _, rows = klass
     again = grade_all(options)
-    assert again.graded == [] and sorted(again.skipped) == ["ada", "bo", "cy"]
+    assert again.graded == [] and sorted(again.skipped) == ["ada", "bo", "cy", "di"]
     forced = grade_all(BatchOptions(options.submissions, options.out, workers=2, seed=11,
                                     timeout_s=30, regrade=True))
-    assert sorted(forced.graded) == ["ada", "bo", "cy"]
+    assert sorted(forced.graded) == ["ada", "bo", "cy", "di"]
     assert {r["student"]: r for r in _grades(options.out)} == rows
 
 

@@ -19,7 +19,14 @@ from course_utils.grade.judge import build_cases, grade_exercise
 from course_utils.grade.registry import EXERCISES
 from course_utils.grade.rules import forbidden_uses
 from course_utils.grade.submissions import discover
-from course_utils.grade.synthetic import ATTACKS, NOTEBOOKS, notebook, with_function, write
+from course_utils.grade.synthetic import (
+    ATTACKS,
+    NOTEBOOKS,
+    REPOSITORY,
+    notebook,
+    with_function,
+    write,
+)
 
 _CASES_IN_LINE = re.compile(r"✓ .*?: (\d+) cases match")
 
@@ -32,7 +39,8 @@ def test_registry_takes_the_checks_own_cases(name):
     outcomes = []
     for case in exercise.cases:
         try:
-            outcomes.append({"value": exercise.reference(*copy.deepcopy(case.args))})
+            outcomes.append({"value": exercise.reference(*copy.deepcopy(case.args),
+                                                         **copy.deepcopy(case.kwargs))})
         except exercise.refusal as err:
             outcomes.append({"raised": type(err).__name__, "bases": ["ValueError"],
                              "message": str(err)})
@@ -51,7 +59,8 @@ def test_hidden_cases_are_seeded_and_valid(name):
     assert repr(first) == repr(again) and repr(first) != repr(other)
     for case in hidden:  # the reference answers (or refuses, where the exercise expects it)
         with contextlib.suppress(exercise.refusal):
-            exercise.answer(exercise.reference(*copy.deepcopy(case.args)))
+            exercise.answer(exercise.reference(*copy.deepcopy(case.args),
+                                               **copy.deepcopy(case.kwargs)))
         channel.encode_cases(name, [case], {})  # and every input can cross the wall
 
 
@@ -140,6 +149,41 @@ def test_by_hand_rule_follows_helpers_and_aliases():
     assert forbidden_uses(sneaky, "my_conv2d", EXERCISES["my_conv2d"].forbidden)
     nb = with_function(notebook("01"), "my_conv2d", ATTACKS["reference_call"])
     assert forbidden_uses(nb, "my_conv2d", EXERCISES["my_conv2d"].forbidden)
+
+
+def test_worker_skips_imports_used_in_annotations_only():
+    """Notebook 04's ``def numel(model: torch.nn.Module)`` does not make torch load (seconds
+    per student); its exercises still run and give the slide's numbers."""
+    owner, report = worker.load([str(REPOSITORY / "notebooks" / f"{NOTEBOOKS['04']}.ipynb")])
+    namespace = owner["my_conv_layer"]
+    assert "torch" not in namespace and report["errors"] == []
+    assert namespace["my_conv_layer"](227, 3, 96, 11, 4, 0) == ((55, 55, 96), 34944)
+    assert namespace["my_branch_macs"](28, 192, 5, 32) == 120_422_400
+
+
+def test_hidden_cases_pass_keywords_like_the_public_ones():
+    cases = build_cases(EXERCISES["my_branch_macs"], 12, 5)[-12:]
+    assert {tuple(c.kwargs) for c in cases} == {(), ("reduce",)}
+    encoded = channel.encode_cases("my_branch_macs", cases, {})
+    assert all(e["kwargs"] == c.kwargs for e, c in zip(encoded, cases, strict=True))
+
+
+@pytest.mark.parametrize("name, source, use", [
+    ("my_conv_layer", "from course_utils.byhand.geometry import conv_output_size as size\n"
+                      "def my_conv_layer(n, d_in, k, f, stride=1, padding=0):\n"
+                      "    side = size(n, f, stride, padding)\n"
+                      "    return (side, side, k), (f * f * d_in + 1) * k\n",
+     "course_utils.byhand.geometry.conv_output_size"),
+    ("my_vgg_line", "from course_utils.architectures import network as net\n"
+                    "def my_vgg_line(side, d_in, k):\n    return net.layer_table(side)\n",
+     "course_utils.architectures.network.layer_table"),
+    ("my_branch_macs", "import torch\ndef my_branch_macs(side, d_in, f, k, reduce=None):\n"
+                       "    return int(torch.tensor(side) ** 2)\n", "torch.tensor"),
+])
+def test_by_hand_rule_covers_notebook_04(name, source, use):
+    nb = with_function(notebook("04"), name, source)
+    uses = forbidden_uses(nb, name, EXERCISES[name].forbidden, EXERCISES[name].allowed)
+    assert uses and uses[0].startswith(use), uses
 
 
 @pytest.mark.parametrize("number", list(NOTEBOOKS))

@@ -1,7 +1,9 @@
 """The checks of notebook 04's exercises: a conv layer's output and parameters (AlexNet's
 CONV1), one line of the VGG16 listing (memory and weights), and the multiply-adds of an
-inception branch with and without its 1x1 bottleneck. Each ``check_*`` prints one line; each
-``verify_*`` returns the verdict (tests).
+inception branch with and without its 1x1 bottleneck. Each ``*_check()`` is the exercise's
+``Check`` (its cases, reference, answer converter and known mistakes: what the grader,
+``course_utils.grade``, uses too); each ``check_*`` prints one line; each ``verify_*`` returns
+the verdict (tests).
 
 The cases start with the slide's numbers and add other networks' layers and seeded random ones
 (other input sizes, strides, paddings, depths), so an answer typed in from the slide fails. The
@@ -18,7 +20,7 @@ import numpy as np
 from course_utils import architectures
 from course_utils.architectures import layers
 from course_utils.checks.answers import as_int, as_int_tree
-from course_utils.checks.verdict import Case, Mistake, Verdict, report, verify
+from course_utils.checks.verdict import Case, Check, Mistake, Verdict, report
 
 
 def _table(shape: tuple[int, int, int], *specs: layers.Layer):
@@ -87,10 +89,15 @@ CONV_LAYER_MISTAKES = [
 ]
 
 
-def verify_conv_layer(student: Callable) -> Verdict:
+def conv_layer_check() -> Check:
     """AlexNet's CONV1 questions: output volume and parameters, for any conv layer."""
-    return verify("conv layer", student, reference_conv_layer, conv_layer_cases(),
-                  answer=as_int_tree, mistakes=CONV_LAYER_MISTAKES)
+    return Check("conv layer", reference_conv_layer, conv_layer_cases(), answer=as_int_tree,
+                 mistakes=CONV_LAYER_MISTAKES)
+
+
+def verify_conv_layer(student: Callable) -> Verdict:
+    """:func:`conv_layer_check` run on ``student``."""
+    return conv_layer_check().verify(student)
 
 
 def check_conv_layer(student: Callable) -> None:
@@ -125,10 +132,15 @@ VGG_LINE_MISTAKES = [
 ]
 
 
-def verify_vgg_line(student: Callable) -> Verdict:
+def vgg_line_check() -> Check:
     """One line of the VGG16 listing: (memory in activation values, weights)."""
-    return verify("VGG16 line", student, reference_vgg_line, vgg_line_cases(),
-                  answer=as_int_tree, mistakes=VGG_LINE_MISTAKES)
+    return Check("VGG16 line", reference_vgg_line, vgg_line_cases(), answer=as_int_tree,
+                 mistakes=VGG_LINE_MISTAKES)
+
+
+def verify_vgg_line(student: Callable) -> Verdict:
+    """:func:`vgg_line_check` run on ``student``."""
+    return vgg_line_check().verify(student)
 
 
 def check_vgg_line(student: Callable) -> None:
@@ -178,10 +190,15 @@ BRANCH_MISTAKES = [
 ]
 
 
-def verify_branch_macs(student: Callable) -> Verdict:
+def branch_macs_check() -> Check:
     """An inception branch's multiply-adds, with and without the 1x1 bottleneck."""
-    return verify("inception branch", student, reference_branch_macs, branch_cases(),
-                  answer=as_int, mistakes=BRANCH_MISTAKES)
+    return Check("inception branch", reference_branch_macs, branch_cases(), answer=as_int,
+                 mistakes=BRANCH_MISTAKES)
+
+
+def verify_branch_macs(student: Callable) -> Verdict:
+    """:func:`branch_macs_check` run on ``student``."""
+    return branch_macs_check().verify(student)
 
 
 def check_branch_macs(student: Callable) -> None:
@@ -190,7 +207,8 @@ def check_branch_macs(student: Callable) -> None:
 
 __all__ = [
     "BRANCH_MISTAKES", "CONV_LAYER_MISTAKES", "VGG_LINE_MISTAKES", "branch_cases",
-    "check_branch_macs", "check_conv_layer", "check_vgg_line", "conv_layer_cases",
-    "reference_branch_macs", "reference_conv_layer", "reference_vgg_line", "verify_branch_macs",
-    "verify_conv_layer", "verify_vgg_line", "vgg_line_cases",
+    "branch_macs_check", "check_branch_macs", "check_conv_layer", "check_vgg_line",
+    "conv_layer_cases", "conv_layer_check", "reference_branch_macs", "reference_conv_layer",
+    "reference_vgg_line", "verify_branch_macs", "verify_conv_layer", "verify_vgg_line",
+    "vgg_line_cases", "vgg_line_check",
 ]

@@ -13,6 +13,7 @@ batches with the reference step to compare the final weights.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -63,19 +64,37 @@ def _the_courses(function) -> bool:
     return getattr(function, "__module__", "").startswith("course_utils.")
 
 
-def _spy_data() -> Dataset:
+def _spy_data(device: torch.device) -> Dataset:
+    """The spy's 10 images, each carrying its id, with labels; on the notebook's device (a
+    student's ``.to(data.images.device)`` or ``.to(device)`` must work as in the real run)."""
     generator = torch.Generator().manual_seed(3)
     images = torch.randn(IMAGES, 1, 4, 4, generator=generator)
     images[:, 0, 0, 0] = torch.arange(IMAGES) / ID_SCALE
-    return Dataset(images, torch.randint(0, CLASSES, (IMAGES,), generator=generator))
+    labels = torch.randint(0, CLASSES, (IMAGES,), generator=generator)
+    return Dataset(images.to(device), labels.to(device))
+
+
+def _new_spy(device: torch.device) -> _Spy:
+    """The spy with fixed weights from its own generator: the notebook's random state (CPU and
+    GPU) is never touched."""
+    with torch.random.fork_rng(devices=[]):  # nn.Linear's default init draws on the CPU
+        spy = _Spy()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for parameter in spy.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.3)
+    return spy.to(device)
 
 
 def _as_losses(value) -> list[float] | str:
-    """The returned losses as floats, or what is wrong with them (in words)."""
+    """The returned losses as floats, or what is wrong with them (in words). Runs on the
+    student's thread: nothing the student returned runs where the checker's frames are."""
     if value is None:
         return "returned None (is a `return losses` missing?)"
     if torch.is_tensor(value):
-        value = value.detach().flatten().tolist()
+        if value.dim() != 1:
+            return f"returned a tensor of shape {tuple(value.shape)}, not one loss per step"
+        value = value.detach().cpu().tolist()
     if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
         return f"returned {type(value).__name__}, not a list of losses"
     try:
@@ -93,20 +112,26 @@ def _order_hint(epochs: list[list[int]], expected: list[list[int]]) -> str:
             "given, so the run repeats and the three optimizers see the same batches")
 
 
-def _run_student(student: Callable, case: str):
-    """The student's my_train on the spy, from the model in eval mode; (spy, start, losses).
-    The notebook's random state is left as it was (the check draws its own)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        spy = _Spy().eval()  # arriving in eval mode: my_train must switch training on itself
-        start = copy.deepcopy(spy.linear.state_dict())
-        optimizer = torch.optim.SGD(spy.parameters(), lr=0.5)
-        returned = call_student("my_train", case, student, (
-            spy, optimizer, _spy_data(), EPOCHS, BATCH, torch.Generator().manual_seed(7)))
-    return spy, start, _as_losses(returned)
+def _reading_losses(student: Callable) -> Callable:
+    """``student`` whose result is read into floats on its own thread (named as the student's,
+    so a message about an open exercise names the right function)."""
+    @functools.wraps(student)
+    def train_and_read(*args) -> list[float] | str:
+        return _as_losses(student(*args))
+    return train_and_read
 
 
-def verify_train(student: Callable) -> Verdict:
+def _run_student(student: Callable, case: str, device: torch.device):
+    """The student's my_train on the spy, from the model in eval mode; (spy, start, losses)."""
+    spy = _new_spy(device).eval()  # arriving in eval mode: my_train must switch training on
+    start = copy.deepcopy(spy.linear.state_dict())
+    optimizer = torch.optim.SGD(spy.parameters(), lr=0.5)
+    losses = call_student("my_train", case, _reading_losses(student), (
+        spy, optimizer, _spy_data(device), EPOCHS, BATCH, torch.Generator().manual_seed(7)))
+    return spy, start, losses
+
+
+def verify_train(student: Callable, device: torch.device | str = "cpu") -> Verdict:
     """``my_train(model, optimizer, data, epochs, batch_size, generator)``: every image once per
     epoch in the generator's order, one step per batch, the loss of every step returned."""
     name = "my_train"
@@ -119,10 +144,10 @@ def verify_train(student: Callable) -> Verdict:
         return Verdict(False, f"{FAILED} {name}: that is the course's {student.__name__}, not "
                               "yours")
     try:
-        spy, start, losses = _run_student(student, case)
+        spy, start, losses = _run_student(student, case, torch.device(device))
     except StudentFailed as failed:
         return failed.verdict
-    data = _spy_data()
+    data = _spy_data(torch.device(device))
     batches = [ids for ids, _, _ in spy.calls]
     if any(not training for _, training, _ in spy.calls):
         return fail("a forward pass ran in eval mode (dropout off)",
@@ -159,8 +184,7 @@ def verify_train(student: Callable) -> Verdict:
         shown = [round(x, 4) for x in losses[:8]]
         return fail(f"returned {len(losses)} losses {shown}, the steps' losses are "
                     f"{[round(x, 4) for x in step_losses]}", hint)
-    with torch.random.fork_rng(devices=[]):  # its initial draw is overwritten: leave no trace
-        replay = _Spy()
+    replay = _new_spy(torch.device(device))
     replay.linear.load_state_dict(start)
     optimizer = torch.optim.SGD(replay.parameters(), lr=0.5)
     for ids in batches:
@@ -174,9 +198,10 @@ def verify_train(student: Callable) -> Verdict:
                          "the generator's order, the losses and weights of the reference loop")
 
 
-def check_train(student: Callable) -> None:
-    """Notebook 05's exercise: training one model with one optimizer for some epochs."""
-    report(verify_train(student))
+def check_train(student: Callable, device: torch.device | str = "cpu") -> None:
+    """Notebook 05's exercise: training one model with one optimizer for some epochs, checked
+    on ``device`` (the notebook's, so moving batches there works as in the real run)."""
+    report(verify_train(student, device))
 
 
 def _toy_histories() -> dict[str, dict]:
@@ -221,17 +246,30 @@ def _plot_problem(fig, histories: dict[str, dict]) -> tuple[str, str] | None:
         else:
             hint = "for each history, plot its 'step_loss' list (one value per step)"
         return f"the loss of every step is drawn for {shown or 'no optimizer'}", hint
-    texts = _legend_texts(fig)
-    missing = [h["label"] for h in histories.values() if not any(h["label"] in t for t in texts)]
+    texts = set(_legend_texts(fig))
+    missing = [h["label"] for h in histories.values() if h["label"] not in texts]
     if missing:
         hint = ("label each optimizer's line with its history['label'] and call ax.legend()"
                 if texts else "call ax.legend() after plotting with label=history['label']")
         return f"the legend does not name {missing}", hint
-    for line in (hit[0] for hit in found.values()):
-        if not (line.axes.get_xlabel() and line.axes.get_ylabel()):
-            return ("an axis has no name",
-                    "name both axes: ax.set_xlabel('step'), ax.set_ylabel('loss')")
+    for name, h in histories.items():
+        # its label on its own curve, or on a line of the same colour (a moving average on top)
+        own = {line.get_label() for line in lines for raw in found[name]
+               if line is raw or line.get_color() == raw.get_color()}
+        if h["label"] not in own:
+            return (f"the curve of {h['label']} is labelled {sorted(own - {''})}",
+                    "label each line with the history it draws: label=h['label'] in the same "
+                    "loop iteration")
+    if not (_axis_named(fig, "x") and _axis_named(fig, "y")):
+        return "an axis has no name", "name both axes: ax.set_xlabel('step'), ax.set_ylabel('loss')"
     return None
+
+
+def _axis_named(fig: Figure, axis: str) -> bool:
+    """Whether the figure names its ``axis`` ("x" or "y"): on a panel or for the whole figure."""
+    on_panels = any(getattr(ax, f"get_{axis}label")() for ax in fig.axes)
+    whole = getattr(fig, f"get_sup{axis}label", None)  # fig.supxlabel(...): matplotlib >= 3.10
+    return on_panels or bool(whole and whole())
 
 
 def verify_loss_plot(student: Callable) -> Verdict:
@@ -263,9 +301,11 @@ def check_loss_plot(student: Callable) -> None:
     report(verify_loss_plot(student))
 
 
-def train_function_or_reference(student: Callable) -> Callable:
+def train_function_or_reference(student: Callable,
+                                 device: torch.device | str = "cpu") -> Callable:
     """What notebook 05 trains with: ``my_train`` once its check passes, else ``loop.train``."""
-    return verdict.yours_or_reference(student, verify_train, loop.train, "the training loop")
+    return verdict.yours_or_reference(student, functools.partial(verify_train, device=device),
+                                      loop.train, "the training loop")
 
 
 def plot_or_reference(student: Callable, reference: Callable) -> Callable:
@@ -277,7 +317,7 @@ def plot_or_reference(student: Callable, reference: Callable) -> Callable:
 
 def requirements(histories: dict, network, train_step: Callable, train_function: Callable,
                  plot_function: Callable, loss_figure, full_epochs: int = 10,
-                 quick: bool = False) -> list[Verdict]:
+                 quick: bool = False, device: torch.device | str = "cpu") -> list[Verdict]:
     """The programming task's requirements, each granted only for the student's own code: the
     network, the three optimizers trained by ``train_function`` for ``full_epochs`` epochs,
     the loss (checked through ``train_step``) and the loss curves drawn by ``plot_function``.
@@ -287,10 +327,10 @@ def requirements(histories: dict, network, train_step: Callable, train_function:
         return Verdict(ok, f"{PASSED if ok else FAILED} {text}{detail}")
 
     net, step = verify_task_model(network), verify_train_step(train_step)
-    training, plot = verify_train(train_function), verify_loss_plot(plot_function)
-    yours = engine.trained_by(train_function)
+    training, plot = verify_train(train_function, device), verify_loss_plot(plot_function)
+    yours = getattr(train_function, "__name__", "training function")
     missing = [n for n in optimizers.TASK_OPTIMIZERS
-               if histories.get(n, {}).get("trained_by") != yours]
+               if histories.get(n, {}).get("trained_by") != engine.trained_by(train_function)]
     trained = training.passed and not missing
     epochs = {n: h["epochs_done"] for n, h in histories.items()}
     enough = trained and all(epochs[n] >= full_epochs for n in optimizers.TASK_OPTIMIZERS)

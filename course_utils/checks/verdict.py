@@ -145,6 +145,25 @@ def _answer_of(student: Callable, answer: Callable, args: tuple, kwargs: dict):
         return None, err
 
 
+def _open_exercise(name: str, case: str, student: Callable,
+                   error: NotImplementedError) -> Verdict:
+    """"Not implemented yet", naming the open function when it is another one the student's
+    function calls (``my_train`` written, ``my_train_step`` still open); a library's own
+    NotImplementedError (an operation a device lacks) is shown as the error it is."""
+    frames = traceback.extract_tb(error.__traceback__)
+    last = frames[-1] if frames else None
+    if last and ("site-packages" in last.filename
+                 or Path(last.filename).resolve().is_relative_to(_PACKAGE)):
+        return Verdict(False, f"{FAILED} {name}: {case} raised NotImplementedError: "
+                              f"{short(str(error), 80)}{_student_line(error)}")
+    raised_in = last.name if last else ""
+    own = getattr(student, "__name__", "")
+    if raised_in and own and raised_in not in (own, "<lambda>", "<module>"):
+        return Verdict(False, f"{FAILED} {name}: your {own} calls {raised_in}, which is not "
+                              f"implemented yet (its cell still raises NotImplementedError)")
+    return not_implemented(name)
+
+
 class StudentFailed(Exception):
     """The student's call gave no value: ``verdict`` says why (open, too slow, crashed)."""
 
@@ -160,8 +179,8 @@ def call_student(name: str, case: str, student: Callable, args: tuple = (),
     (``endless`` says where to look), or the student's error with the student's own line."""
     try:
         return call_isolated(student, args, {}, time_limit or TIME_LIMIT_S)
-    except NotImplementedError:
-        raise StudentFailed(not_implemented(name)) from None
+    except NotImplementedError as err:
+        raise StudentFailed(_open_exercise(name, case, student, err)) from None
     except TimeLimitExceeded as err:
         raise StudentFailed(Verdict(False, f"{FAILED} {name}: {case}: your code {err} "
                                            f"({endless})")) from None

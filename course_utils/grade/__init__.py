@@ -1,7 +1,7 @@
 """Grading a whole class's notebooks: sandboxed, parallel, tamper-proof (docs/grading.md).
 
 ``python -m course_utils.grade SUBMISSIONS --out OUT`` grades the by-hand exercises of notebooks
-01-03 and 08. The student's code runs only in ``worker`` (a separate, sandboxed process that
+01-04, 06 and 08. The student's code runs only in ``worker`` (a separate, sandboxed process that
 sends back plain data); this process compares with the references of ``course_utils.checks``.
 
 Modules: ``registry`` (the exercises), ``hidden`` (seeded hidden cases), ``worker`` (the

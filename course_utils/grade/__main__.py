@@ -24,7 +24,7 @@ from course_utils.grade.submissions import InputError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m course_utils.grade",
-        description="Grade a class's notebooks (01-03, 08) in sandboxes: OUT/grades.csv and "
+        description="Grade a class's notebooks (01-04, 06, 08) in sandboxes: OUT/grades.csv and "
                     "OUT/feedback/<student>.html.")
     parser.add_argument("submissions", nargs="?", type=Path,
                         help="<student>.ipynb files or <student>/ folders")

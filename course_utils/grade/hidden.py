@@ -2,11 +2,15 @@
 seed only the instructor's run knows, so memorising the public cases gains nothing.
 
 Each function takes a NumPy ``Generator`` and returns one argument tuple for the exercise's
-reference (and the student's function). Sizes stay small: the references are loops in NumPy.
-The arrays hold small integers (exact sums), the backprop cases reuse the checks' own builders.
+reference (and the student's function), or :class:`Keywords` where the public cases pass an
+argument by name. Sizes stay small: the references are loops in NumPy. The arrays hold small
+integers (exact sums), the backprop cases reuse the checks' own builders. Notebooks 04 and 06
+are arithmetic on layer sizes: their cases are whole numbers of the slides' ranges.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,9 +18,10 @@ from course_utils.checks import backprop as backprop_checks
 from course_utils.checks import byhand as byhand_checks
 
 __all__ = [
-    "NAMED_CALLABLES", "conv2d", "conv_backward", "conv_backward_single", "conv_params",
-    "conv_volume", "max_pool", "max_pool_backward", "numerical_gradient", "output_size", "pool",
-    "same_padding", "stack_sizes", "true_convolution",
+    "NAMED_CALLABLES", "Keywords", "branch_macs", "conv2d", "conv_backward",
+    "conv_backward_single", "conv_layer", "conv_params", "conv_volume", "max_pool",
+    "max_pool_backward", "numerical_gradient", "output_size", "pool", "receptive_field",
+    "same_padding", "stack_sizes", "true_convolution", "vgg_line",
 ]
 
 # The test functions a case may pass to the student (pooling reductions, functions to
@@ -31,6 +36,15 @@ NAMED_CALLABLES = {
 }
 _REDUCTIONS = [np.max, np.mean, np.min, np.median, byhand_checks.root_mean_square]
 _FUNCTIONS = [f for f, name in NAMED_CALLABLES.items() if f not in _REDUCTIONS]
+
+
+@dataclass(frozen=True)
+class Keywords:
+    """A hidden case's arguments when some go by name, as in the public cases
+    (``my_branch_macs(..., reduce=16)``)."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
 
 
 def _ints(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -126,3 +140,41 @@ def max_pool_backward(rng):
     case = backprop_checks.pool_case("hidden", int(rng.integers(2**31)), shape, f,
                                       int(rng.integers(1, 3)))
     return case.args
+
+
+# --- notebook 04: layer arithmetic --------------------------------------------------------------
+
+def conv_layer(rng):
+    """(n, d_in, k, f, stride, padding) where the filter fits exactly, as in every public case."""
+    f = int(rng.choice([1, 3, 5, 7, 11]))
+    stride, padding = int(rng.integers(1, 5)), int(rng.integers(0, (f - 1) // 2 + 1))
+    n = (int(rng.integers(2, 60)) - 1) * stride + f - 2 * padding
+    return n, int(rng.integers(1, 257)), int(rng.integers(1, 513)), f, stride, padding
+
+
+def vgg_line(rng):
+    """(side, d_in, k) of a CONV3-K line."""
+    return int(rng.integers(2, 225)), int(rng.integers(1, 513)), int(rng.integers(1, 513))
+
+
+def branch_macs(rng):
+    """(side, d_in, f, k), odd f ('same' padding), with ``reduce=r`` half the time."""
+    side, d_in = int(rng.integers(4, 57)), int(rng.integers(3, 1025))
+    f, k = int(rng.choice([1, 3, 5, 7])), int(rng.integers(8, 385))
+    if rng.random() < 0.5:
+        return Keywords((side, d_in, f, k))
+    return Keywords((side, d_in, f, k), {"reduce": int(rng.integers(1, min(d_in, 192) + 1))})
+
+
+# --- notebook 06: receptive fields ------------------------------------------------------------
+
+def receptive_field(rng):
+    """([(kind, F, S), ...],): 1-5 conv and pool windows."""
+    layers = []
+    for _ in range(int(rng.integers(1, 6))):
+        if rng.random() < 0.3:
+            layers.append(("pool", int(rng.integers(2, 4)), int(rng.integers(1, 3))))
+        else:
+            layers.append(("conv", int(rng.choice([1, 2, 3, 5, 7, 11])),
+                           int(rng.choice([1, 1, 2, 4]))))
+    return (layers,)

@@ -17,6 +17,7 @@ import numpy as np
 from course_utils.checks import verdict
 from course_utils.checks.isolated_call import TimeLimitExceeded
 from course_utils.checks.verdict import FAILED, Case, Verdict
+from course_utils.grade.hidden import Keywords
 from course_utils.grade.registry import Exercise
 
 __all__ = ["ExerciseGrade", "build_cases", "grade_exercise", "incident_grade"]
@@ -39,8 +40,12 @@ def build_cases(exercise: Exercise, hidden_count: int, seed: int) -> list[Case]:
     """The public cases, then ``hidden_count`` random ones from ``seed`` (the same for every
     student: fair, and reproducible by the instructor)."""
     rng = np.random.default_rng([seed, zlib.crc32(exercise.name.encode())])
-    hidden = [Case(f"{HIDDEN_LABEL} {i + 1}", tuple(exercise.hidden_case(rng)))
-              for i in range(hidden_count)]
+    hidden = []
+    for i in range(hidden_count):
+        drawn = exercise.hidden_case(rng)
+        args, kwargs = ((drawn.args, dict(drawn.kwargs)) if isinstance(drawn, Keywords)
+                        else (tuple(drawn), {}))
+        hidden.append(Case(f"{HIDDEN_LABEL} {i + 1}", tuple(args), kwargs=kwargs))
     return list(exercise.cases) + hidden
 
 

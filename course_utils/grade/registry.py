@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.checks import architectures as architecture_checks
 from course_utils.checks import backprop as backprop_checks
 from course_utils.checks import byhand as byhand_checks
 from course_utils.checks.verdict import Case, Check
@@ -34,9 +35,9 @@ class Exercise:
 
     name: the function the student writes (``my_conv2d``); notebook: its notebook's number;
     title: the check's own name (shown in feedback); reference, cases, answer, mistakes,
-    refusal, parts: the fields of its notebook check's ``Check``; hidden_case:
-    ``rng -> args`` (one random case of the same kind); forbidden: resolved dotted names
-    (prefixes) the function may not use; allowed: exceptions to ``forbidden``.
+    refusal, parts: the fields of its notebook check's ``Check``; hidden_case: ``rng -> args``
+    or ``hidden.Keywords`` (one random case of the same kind); forbidden: resolved dotted
+    names (prefixes) the function may not use; allowed: exceptions to ``forbidden``.
     """
 
     name: str
@@ -61,7 +62,7 @@ def _exercise(name: str, notebook: str, check: Check, hidden_case, **extra) -> E
 
 
 def _build() -> dict[str, Exercise]:
-    b, bp = byhand_checks, backprop_checks
+    b, a, bp = byhand_checks, architecture_checks, backprop_checks
     table = [
         _exercise("my_conv2d", "01", b.conv2d_check(), hidden.conv2d),
         # the lesson is the flip: the course's conv2d may do the sliding
@@ -74,6 +75,12 @@ def _build() -> dict[str, Exercise]:
         _exercise("my_stack_sizes", "03", b.stack_sizes_check(), hidden.stack_sizes),
         _exercise("my_same_padding", "03", b.same_padding_check(), hidden.same_padding),
         _exercise("my_conv_params", "03", b.conv_params_check(), hidden.conv_params),
+        # arithmetic on layer sizes: the package's tables (architectures.layer_table,
+        # byhand.geometry) and torch are the forbidden references (FRAMEWORKS has both)
+        _exercise("my_conv_layer", "04", a.conv_layer_check(), hidden.conv_layer),
+        _exercise("my_vgg_line", "04", a.vgg_line_check(), hidden.vgg_line),
+        _exercise("my_branch_macs", "04", a.branch_macs_check(), hidden.branch_macs),
+        _exercise("my_receptive_field", "06", b.receptive_field_check(), hidden.receptive_field),
         _exercise("my_numerical_gradient", "08", bp.numerical_gradient_check(),
                   hidden.numerical_gradient),
         _exercise("my_conv_backward_single", "08", bp.conv_backward_single_check(),

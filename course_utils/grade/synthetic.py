@@ -17,6 +17,7 @@ __all__ = ["ATTACKS", "NOTEBOOKS", "notebook", "with_function", "write"]
 
 REPOSITORY = Path(course_utils.__file__).resolve().parents[1]
 NOTEBOOKS = {"01": "01_convolution_by_hand", "02": "02_pooling", "03": "03_spatial_arithmetic",
+             "04": "04_classic_architectures", "06": "06_what_the_network_learned",
              "08": "08_backprop_by_hand"}
 
 

@@ -63,8 +63,25 @@ def _bound_name(alias: ast.alias, is_from: bool) -> str:
     return alias.asname or (alias.name if is_from else alias.name.split(".")[0])
 
 
+def _annotations(node: ast.AST):
+    """The annotations under ``node``: never evaluated here (this module's ``from __future__
+    import annotations`` is inherited by ``compile``), so their names need no import."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.arg) and n.annotation is not None:
+            yield n.annotation
+        elif isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.returns is not None:
+            yield n.returns
+        elif isinstance(n, ast.AnnAssign):
+            yield n.annotation
+
+
 def _used_names(nodes) -> set[str]:
-    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+    """The names the definitions use, annotations left out (``def numel(model: torch.nn.Module)``
+    does not make ``import torch`` run)."""
+    nodes = list(nodes)
+    skip = {id(n) for node in nodes for a in _annotations(node) for n in ast.walk(a)}
+    return {n.id for node in nodes for n in ast.walk(node)
+            if isinstance(n, ast.Name) and id(n) not in skip}
 
 
 def _is_literal(node: ast.AST) -> bool:

@@ -38,10 +38,26 @@ ENGINE_LOOP = "engine"  # a history's ``trained_by`` when the engine's own loop 
 
 
 def trained_by(train_function: Callable | None) -> str:
-    """What a history records as its training loop: the function's name, or "engine"."""
+    """What a history records as its training loop: "engine", or the function's name and a
+    fingerprint of its code ("my_train 3f2a9c1e"), so a run is reused only for the same code
+    (an edited my_train, or another notebook's, trains again)."""
     if train_function is None:
         return ENGINE_LOOP
-    return getattr(train_function, "__name__", type(train_function).__name__)
+    name = getattr(train_function, "__qualname__", type(train_function).__qualname__)
+    code = getattr(train_function, "__code__", None)
+    if code is None:
+        return name
+    return f"{name} {hashlib.sha256(_code_bytes(code)).hexdigest()[:8]}"
+
+
+def _code_bytes(code) -> bytes:
+    """A function's bytecode and constants, nested code (comprehensions, inner functions)
+    included by content: the same source gives the same bytes in every session."""
+    parts = [code.co_code]
+    for constant in code.co_consts:
+        parts.append(_code_bytes(constant) if hasattr(constant, "co_code")
+                     else repr(constant).encode())
+    return b"\0".join(parts)
 
 
 def model_factory(model: ModelSource = None) -> Callable[[], nn.Module]:
