@@ -225,3 +225,12 @@ def test_the_notebook_runs_on_the_students_model_or_else_on_the_reference(capsys
     assert capsys.readouterr().out.startswith("your model: ")
     assert isinstance(mine, keras.Model) and mine.name != "slide_cnn"
     assert mine.count_params() == 1_191_338
+
+
+def test_a_channels_first_input_is_recognised_in_either_keras_message():
+    """Keras names the (1, 28, 28) input in some versions; Keras 3.13 (Colab) only reports the
+    side that shrank to 0 in a later layer."""
+    older = "Input 0 of layer conv2d is incompatible: expected shape (None, 1, 28, 28)"
+    colab = "Computed output size would be negative. Received: `inputs.shape=[None 0 13 32]`"
+    assert hints.crash_hint(older) == hints.crash_hint(colab) == hints.CHANNELS_LAST_HINT
+    assert hints.crash_hint("something else entirely") == ""

@@ -131,7 +131,8 @@ def model_facts(model, keras) -> ModelFacts:
 def crash_hint(message: str) -> str:
     """The hint for an error Keras raised while building the student's list, read from the
     shape Keras names in its message ('' when none fits)."""
-    if "1, 28, 28)" in message:
+    # (1, 28, 28) named, or (Keras 3.13) a side that shrank to 0: the 1 taken for the height
+    if "1, 28, 28)" in message or "[None 0 " in message or "(None, 0, " in message:
         return CHANNELS_LAST_HINT
     if "(None, 28, 28)" in message or "(None, 784)" in message:
         return INPUT_HINT

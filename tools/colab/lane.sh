@@ -105,7 +105,8 @@ status=0
 # What differs on Colab runs here; what never runs on Colab is left to `make test`: the browser
 # tests drive JupyterLab, which Colab does not have (it draws widgets itself), and the command
 # line and benchmark scripts run in the project's own environment (`make assignment`,
-# `make bench`), not in a notebook (docs/colab.md).
+# `make bench`), not in a notebook (docs/colab.md), and so does an instructor's grading of a
+# class (`make grade`, sandboxes on the instructor's machine, docs/grading.md).
 PYTHONPATH="$ROOT/tests/colab_stub${PYTHONPATH:+:$PYTHONPATH}" \
 IPYTHONDIR="$VENV/ipython" \
 COLAB_LANE_PIP_LOG="$pip_log" \
@@ -115,6 +116,7 @@ GIT_CONFIG_KEY_1="safe.directory" GIT_CONFIG_VALUE_1="*" \
 GIT_ALLOW_PROTOCOL=file \
 COURSE_QUICK="${COURSE_QUICK:-1}" \
     "$BIN/python" -P -m pytest -p no:cacheprovider --ignore-glob='tests/test_browser*.py' \
+        --ignore-glob='tests/test_grade_*.py' \
         --ignore=tests/test_assignment_cli.py --ignore=tests/test_full_task.py \
         --ignore=tests/test_train_speed.py --durations=15 "$@" \
     || status=$?
